@@ -1,0 +1,293 @@
+"""The `esd` command line: parse options, call `esd.runner`, print, exit.
+
+Exit codes (contract §1): 0 success, 2 bad input or reference files, 3 coverage abort,
+4 a source or delivery API failed, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from dotenv import load_dotenv
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from esd import runner
+from esd.errors import EsdError, InputError
+from esd.runner import Settings
+
+app = typer.Typer(
+    help="Weekly expansion-signal digests for Customer Success teams.\n\n"
+    "Reads a week of CSM calls, usage anomalies and support tickets, finds accounts with "
+    "concrete expansion intent, and writes one short digest per CSM: at most three strong "
+    "signals, each with its SKU, verbatim evidence and one next action.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+# --- options shared by every command that reads data (contract §1) ------------------
+InputDir = Annotated[Path | None, typer.Option(
+    "--input-dir", envvar="ESD_INPUT_DIR", file_okay=False,
+    help="Read the JSON input files (accounts.json, calls.json, usage_events.json, "
+    "support_tickets.json, stakeholder_changes.json) from this folder.")]
+References = Annotated[Path, typer.Option(
+    "--references", envvar="ESD_REFERENCES", file_okay=False,
+    help="Folder with the team's three reference files.")]
+AsOf = Annotated[str | None, typer.Option(
+    "--as-of", envvar="ESD_AS_OF", metavar="DATE|DATETIME",
+    help="End of the window, UTC (a date means 00:00 that day). Default: now.")]
+WindowDays = Annotated[int, typer.Option(
+    "--window-days", envvar="ESD_WINDOW_DAYS", min=1, max=90,
+    help="Length of the trailing window in days.")]
+CapPerCsm = Annotated[int, typer.Option(
+    "--cap-per-csm", envvar="ESD_CAP_PER_CSM", min=1,
+    help="Most strong signals listed per CSM; the rest is shown as a count.")]
+Quiet = Annotated[bool | None, typer.Option(
+    "--quiet/--no-quiet", envvar="ESD_QUIET",
+    help="Print only errors. Default: quiet when stdout is not a terminal.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Settings file (default ./esd.toml, or ESD_CONFIG).")] = None,
+) -> None:
+    """Load .env (never overriding the environment) and esd.toml defaults."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    path = config or Path(os.environ.get("ESD_CONFIG", "esd.toml"))
+    if config is not None and not path.is_file():
+        _fail(InputError(f"{path}: config file not found"))
+    if path.is_file():
+        ctx.default_map = _config_defaults(path)
+
+
+def _config_defaults(path: Path) -> dict:
+    """esd.toml's [defaults] table, applied below flags and environment variables."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        _fail(InputError(f"{path}: not valid TOML: {exc}"))
+    defaults = {k.replace("-", "_"): v for k, v in data.get("defaults", {}).items()}
+    return {name: dict(defaults) for name in ("dry-run", "coverage", "check")}
+
+
+def _fail(exc: EsdError) -> None:
+    """Print one clear message and exit with the error's code, without a traceback."""
+    err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    raise typer.Exit(exc.exit_code) from None
+
+
+def _quiet(flag: bool | None) -> bool:
+    return (not sys.stdout.isatty()) if flag is None else flag
+
+
+def _settings(input_dir, references, as_of, window_days, cap_per_csm, templates=None) -> Settings:
+    return Settings(input_dir=input_dir, references=references,
+                    as_of=runner.parse_as_of(as_of), window_days=window_days,
+                    cap_per_csm=cap_per_csm, templates=templates)
+
+
+@app.command("dry-run")
+def dry_run(
+    out: Annotated[Path, typer.Option("--out", envvar="ESD_OUT", file_okay=False,
+                                      help="Folder for the digests and run.json.")] = Path("digests"),
+    input_dir: InputDir = None,
+    references: References = Path("references"),
+    as_of: AsOf = None,
+    window_days: WindowDays = 7,
+    cap_per_csm: CapPerCsm = 3,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", envvar="ESD_TEMPLATES", file_okay=False,
+        help="Folder with digest.md.j2 (default ./templates if present, else the built-in "
+        "one).")] = None,
+    quiet: Quiet = None,
+) -> None:
+    """Build every CSM's digest and write them to a folder; never posts anything.
+
+    Writes OUT/<owner_email>.md per CSM and OUT/run.json. The folder is replaced as a
+    whole, so a failed run leaves the previous output untouched.
+
+    Example usage:
+
+        esd dry-run --input-dir examples/portfolio --as-of 2026-11-23 --out digests
+    """
+    is_quiet = _quiet(quiet)
+    if templates is None and Path("templates", "digest.md.j2").is_file():
+        templates = Path("templates")
+    try:
+        settings = _settings(input_dir, references, as_of, window_days, cap_per_csm, templates)
+        with _progress(is_quiet) as (advance, set_total):
+            result, files = runner.dry_run(settings, advance, set_total)
+        runner.write_atomically(out, files)
+    except EsdError as exc:
+        _fail(exc)
+    if not is_quiet:
+        _summary(result, out)
+
+
+class _progress:
+    """A rich progress bar over calls and tickets on a terminal; nothing otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = None if quiet or not err_console.is_terminal else Progress(
+            TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=True)
+        self.task = None
+
+    def __enter__(self):
+        if self.bar is None:
+            return None, None
+        self.bar.start()
+        self.task = self.bar.add_task("extract", total=None)
+        return (lambda n: self.bar.advance(self.task, n),
+                lambda total: self.bar.update(self.task, total=total))
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _summary(result, out: Path) -> None:
+    table = Table(title=f"Expansion-signal digests, week ending {result.as_of.date()}",
+                  title_justify="left")
+    table.add_column("CSM")
+    table.add_column("email", overflow="fold")
+    for column in ("strong", "weak", "overflow"):
+        table.add_column(column, justify="right")
+    for d in result.digests:
+        table.add_row(d.csm_name, d.owner_email, str(len(d.strong)), str(len(d.weak)),
+                      str(d.overflow))
+    out_console.print(table)
+    diag = result.diagnostics
+    out_console.print(
+        f"coverage {result.coverage_pct:.1f}% · {diag.accounts_in_scope} accounts, "
+        f"{diag.accounts_silent} silent · {diag.negative_matches} not_signal matches · "
+        f"{diag.champion_suppressions} champion suppressions · taxonomy {diag.taxonomy_hash}")
+    for warning in result.warnings:
+        out_console.print(f"warning: {warning}", markup=False)
+    out_console.print(f"Wrote {len(result.digests)} digests and run.json to {out}/")
+
+
+@app.command()
+def coverage(
+    input_dir: InputDir = None,
+    references: References = Path("references"),
+    as_of: AsOf = None,
+    window_days: WindowDays = 7,
+    as_json: AsJson = False,
+) -> None:
+    """Pre-flight: call coverage for the window and what a run would drop.
+
+    Exits 3 when coverage is below the 40% abort threshold, so a workflow can gate on it.
+
+    Example usage:
+
+        esd coverage --input-dir examples/portfolio --as-of 2026-11-23
+    """
+    from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
+
+    try:
+        report = runner.coverage_report(
+            _settings(input_dir, references, as_of, window_days, 3))
+    except EsdError as exc:
+        _fail(exc)
+    pct = report["coverage_pct"]
+    status = ("abort" if pct < COVERAGE_ABORT_BELOW else
+              "warn" if pct < COVERAGE_WARN_BELOW else "ok")
+    report["status"] = status
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_coverage(report)
+    if status == "abort":
+        raise typer.Exit(3)
+
+
+def _print_coverage(report: dict) -> None:
+    pct = report["coverage_pct"]
+    out_console.print(f"CSM call coverage: {pct:.1f}% ({report['accounts_with_call']} of "
+                      f"{report['accounts']} accounts had a logged call) — {report['status']}")
+    table = Table("source", "in window", "total", title_justify="left")
+    for name, counts in report["sources"].items():
+        if counts is None:
+            table.add_row(name, "—", "not provided (champion guard off)")
+        else:
+            table.add_row(name, str(counts.get("in_window", "—")), str(counts["total"]))
+    out_console.print(table)
+    drop = report["would_drop"]
+    silent = drop["silent_accounts"]
+    out_console.print(
+        f"Would drop: {len(silent)} silent accounts, {drop['usage_in_noise_band']} usage "
+        f"anomalies inside their segment noise band, {drop['usage_null_delta']} without a "
+        f"delta. Kept without a baseline row: {report['usage_no_baseline_kept']}.")
+    if silent:
+        shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
+                                          else "")
+        out_console.print(f"Silent accounts: {shown}")
+
+
+@app.command()
+def check(
+    references: References = Path("references"),
+    input_dir: InputDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lint the reference files, and with --input-dir the inputs against them.
+
+    Errors: unparsable rows, a SKU without action rows, an action that fails the
+    vague-language filter, a call trigger that can never fire, an account segment with
+    no baseline. Exits 2 if there is any.
+
+    Example usage:
+
+        esd check --references references --input-dir examples/portfolio
+    """
+    try:
+        problems = runner.check(references, input_dir)
+    except EsdError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps({"ok": not problems,
+                          "problems": [p.model_dump() for p in problems]}, indent=2))
+    else:
+        for p in problems:
+            err_console.print(str(p), markup=False, soft_wrap=True)
+        if not problems:
+            out_console.print(f"{references}: reference files OK")
+    if problems:
+        if not as_json:
+            err_console.print(f"{len(problems)} problem(s) found", markup=False)
+        raise typer.Exit(2)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to scaffold.", file_okay=False)]
+    = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Scaffold references/, templates/ and .env.example into DIRECTORY.
+
+    Example usage:
+
+        esd init my-cs-team && cd my-cs-team && esd check
+    """
+    try:
+        written = runner.init(directory, force=force)
+    except EsdError as exc:
+        _fail(exc)
+    for path in written:
+        out_console.print(f"wrote {path}")

@@ -1,0 +1,133 @@
+"""Read the input files of contract §2 from a folder (`--input-dir`).
+
+Every problem is reported as `file: record [i] (id): field f: message` and raised as
+one InputError (exit 2), so a broken export is fixed in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from esd.errors import InputError
+from esd.models import Account, Call, Portfolio, StakeholderChange, Ticket, UsageEvent
+
+ACCOUNTS = "accounts.json"
+CALLS = "calls.json"
+USAGE = "usage_events.json"
+TICKETS = "support_tickets.json"
+STAKEHOLDERS = "stakeholder_changes.json"
+
+# file -> (record model, required, the field that identifies a record in messages)
+FILES: dict[str, tuple[type[BaseModel], bool, str]] = {
+    ACCOUNTS: (Account, True, "id"),
+    CALLS: (Call, True, "call_id"),
+    USAGE: (UsageEvent, True, "event_id"),
+    TICKETS: (Ticket, True, "ticket_id"),
+    STAKEHOLDERS: (StakeholderChange, False, "account_id"),
+}
+MAX_MESSAGES = 25
+_ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
+
+
+def load_portfolio(directory: Path) -> Portfolio:
+    """The portfolio in `directory`, or InputError naming every bad record and field."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: input folder not found")
+    problems: list[str] = []
+    loaded: dict[str, list[Any] | None] = {}
+    for name, (_, required, key) in FILES.items():
+        path = directory / name
+        if not path.is_file():
+            if required:
+                problems.append(f"{path}: required input file not found")
+            loaded[name] = None
+            continue
+        loaded[name] = _load(path, _ADAPTERS[name], key, problems)
+    if not problems:
+        problems.extend(_cross_check(directory, loaded))
+    if problems:
+        shown = problems[:MAX_MESSAGES]
+        if len(problems) > MAX_MESSAGES:
+            shown.append(f"... and {len(problems) - MAX_MESSAGES} more problems")
+        raise InputError("bad input:\n  " + "\n  ".join(shown), problems)
+    tickets = loaded[TICKETS] or []
+    for i, ticket in enumerate(tickets):
+        if not ticket.ticket_id:  # a stable id for evidence and run.json
+            ticket.ticket_id = f"{TICKETS}[{i}]"
+    return Portfolio(
+        accounts=loaded[ACCOUNTS] or [],
+        calls=loaded[CALLS] or [],
+        usage_events=loaded[USAGE] or [],
+        tickets=tickets,
+        stakeholder_changes=loaded[STAKEHOLDERS],
+    )
+
+
+def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[str]) -> list[Any] | None:
+    raw = path.read_bytes()
+    try:
+        return adapter.validate_json(raw)
+    except ValidationError as exc:
+        records = _raw_records(raw)
+        for err in exc.errors(include_url=False):
+            problems.append(_describe(path, err, records, key))
+        return None
+
+
+def _raw_records(raw: bytes) -> list[Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    return data if isinstance(data, list) else []
+
+
+def _describe(path: Path, err: dict[str, Any], records: list[Any], key: str) -> str:
+    loc = list(err["loc"])
+    if err["type"] == "json_invalid":
+        return f"{path}: malformed JSON: {err['msg'].removeprefix('Invalid JSON: ')}"
+    if not loc:
+        return f"{path}: expected a JSON array of records ({err['msg']})"
+    index = loc.pop(0)
+    where = f"{path}: record [{index}]{_identity(records, index, key)}"
+    if not loc:
+        return f"{where}: {err['msg']}"
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    if err["type"] == "missing":
+        return f"{where}: field {field}: missing"
+    return f"{where}: field {field}: {err['msg']} (got {json.dumps(err.get('input'))[:60]})"
+
+
+def _identity(records: list[Any], index: Any, key: str) -> str:
+    if isinstance(index, int) and 0 <= index < len(records) and isinstance(records[index], dict):
+        value = records[index].get(key)
+        if isinstance(value, str | int) and key != "account_id":
+            return f" ({key} {value})"
+    return ""
+
+
+def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[str]:
+    """Account ids: unique in accounts.json and known everywhere else."""
+    problems = []
+    accounts = loaded[ACCOUNTS] or []
+    if not accounts:
+        problems.append(f"{directory / ACCOUNTS}: no accounts (the file holds an empty array)")
+    seen: dict[str, int] = {}
+    for i, account in enumerate(accounts):
+        if account.id in seen:
+            problems.append(f"{directory / ACCOUNTS}: record [{i}] (id {account.id}): field id: "
+                            f"duplicate of record [{seen[account.id]}]")
+        seen.setdefault(account.id, i)
+    for name in (CALLS, USAGE, TICKETS, STAKEHOLDERS):
+        key = FILES[name][2]
+        for i, record in enumerate(loaded[name] or []):
+            if record.account_id not in seen:
+                ident = getattr(record, key, None) if key != "account_id" else None
+                label = f" ({key} {ident})" if ident else ""
+                problems.append(f"{directory / name}: record [{i}]{label}: field account_id: "
+                                f'unknown account "{record.account_id}" (not in {ACCOUNTS})')
+    return problems

@@ -1,0 +1,211 @@
+"""Pydantic records: the input files of contract §2, the evidence and signals the
+pipeline derives from them, and the per-CSM digests it emits.
+
+Input records ignore unknown fields (vendors add fields without notice) and are
+strict about types: a string where a number belongs is bad input, not a guess.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _as_utc(value: datetime) -> datetime:
+    # A timestamp without an offset is taken as UTC (contract §3: all windows are UTC).
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+# --- inputs (contract §2) ---------------------------------------------------------
+
+
+class Account(Record):
+    id: NonEmpty
+    name: NonEmpty
+    arr: Annotated[float, Field(ge=0)]
+    segment: NonEmpty
+    tier: str
+    owner_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    renewal_date: date
+    owner_name: str | None = None
+
+
+class Attendee(Record):
+    name: NonEmpty
+    is_customer: bool
+    title: str | None = None
+    role: str | None = None
+    email: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """The role shown after a speaker's name in the digest."""
+        return self.title or self.role
+
+
+class Utterance(Record):
+    speaker: str
+    text: str
+    start_ms: int | None = None
+
+
+class Call(Record):
+    account_id: NonEmpty
+    call_id: NonEmpty
+    occurred_at: UtcDatetime
+    attendees: list[Attendee]
+    transcript: list[Utterance] | None = None
+    transcript_text: str | None = None
+    transcript_url: str | None = None
+
+    @model_validator(mode="after")
+    def _has_some_transcript(self) -> Call:
+        if self.transcript is None and self.transcript_text is None and not self.transcript_url:
+            raise ValueError("needs one of transcript, transcript_text or transcript_url")
+        return self
+
+
+class UsageEvent(Record):
+    account_id: NonEmpty
+    event_type: NonEmpty
+    metric_name: NonEmpty
+    value_current: float | None
+    value_baseline: float | None
+    delta_pct: float | None
+    occurred_at: UtcDatetime
+    feature: str | None = None
+    event_id: str | None = None
+
+
+class Ticket(Record):
+    account_id: NonEmpty
+    subject: str
+    body_summary: str
+    tags: list[str]
+    opened_at: UtcDatetime
+    ticket_id: str | None = None
+
+
+class StakeholderChange(Record):
+    account_id: NonEmpty
+    change_type: Literal["new_hire", "promotion", "departure"]
+    role: str | None
+    is_champion: bool
+    occurred_at: UtcDatetime
+
+
+class Portfolio(BaseModel):
+    """Everything one run reads. `stakeholder_changes` is None when no source provides
+    them: the champion guard cannot run, and every digest footer says so."""
+
+    accounts: list[Account]
+    calls: list[Call]
+    usage_events: list[UsageEvent]
+    tickets: list[Ticket]
+    stakeholder_changes: list[StakeholderChange] | None = None
+
+
+# --- evidence and signals (contract §5) -----------------------------------------------
+
+Label = Literal["signal", "not_signal"]
+NotSignalReason = Literal["negative-example", "conditional"]
+WeakReason = Literal[
+    "champion-departure", "call-only", "usage-only", "ticket-only",
+    "call-and-ticket", "usage-and-ticket",
+]
+
+
+class Mention(BaseModel):
+    """One SKU matched in one sentence of a call or ticket (or by a ticket's tag/subject)."""
+
+    account_id: str
+    sku: str
+    source: Literal["call", "ticket"]
+    source_id: str
+    quote: str
+    trigger: str
+    occurred_at: datetime
+    speaker: str | None = None
+    speaker_title: str | None = None
+    label: Label = "signal"
+    reason: NotSignalReason | None = None
+
+
+class Signal(BaseModel):
+    """Per account and SKU: the evidence and its classification (strong or weak)."""
+
+    account_id: str
+    sku: str
+    strength: Literal["strong", "weak"]
+    reason: WeakReason | None = None
+    tags: list[str] = Field(default_factory=list)
+    call_evidence: list[Mention] = Field(default_factory=list)
+    ticket_evidence: list[Mention] = Field(default_factory=list)
+    usage_evidence: list[UsageEvent] = Field(default_factory=list)
+    action: str | None = None
+
+
+class Digest(BaseModel):
+    """One CSM's week: ranked and capped strong signals, weak ones, and the overflow."""
+
+    owner_email: str
+    csm_name: str
+    strong: list[Signal]
+    weak: list[Signal]
+    overflow: int
+    accounts_owned: int
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def strong_total(self) -> int:
+        """Strong signals before the cap (what the flooding guard watches)."""
+        return len(self.strong) + self.overflow
+
+
+class Diagnostics(BaseModel):
+    accounts_in_scope: int
+    accounts_silent: int
+    negative_matches: int
+    champion_suppressions: int
+    taxonomy_hash: str
+    conditional_matches: int = 0
+    negative_example_matches: int = 0
+    usage_events_in_window: int = 0
+    usage_in_noise_band: int = 0
+    usage_no_baseline: int = 0
+    usage_null_delta: int = 0
+    stakeholder_data: bool = True
+    extractor: str = "rules"
+
+
+class RunResult(BaseModel):
+    as_of: datetime
+    window_days: int
+    coverage_pct: float
+    diagnostics: Diagnostics
+    digests: list[Digest]
+    not_signal: list[Mention]
+    accounts: dict[str, Account]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Window(BaseModel):
+    """The half-open run window [start, end) in UTC (contract §3)."""
+
+    start: datetime
+    end: datetime
+
+    def __contains__(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end

@@ -1,0 +1,59 @@
+"""The team's reference files: parse, validate, and load them as one References model."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from esd.errors import InputError
+from esd.references.actions import parse_actions
+from esd.references.baselines import parse_baselines
+from esd.references.schema import Problem, References
+from esd.references.taxonomy import parse_taxonomy
+
+TAXONOMY = "1-expansion-signal-taxonomy.md"
+BASELINES = "2-segment-baseline-config.md"
+ACTIONS = "3-action-library.md"
+FILES = (TAXONOMY, BASELINES, ACTIONS)
+
+
+def parse_references(directory: Path) -> tuple[References | None, list[Problem]]:
+    """Parse the three files; the References is None when a file is missing."""
+    missing = [name for name in FILES if not (directory / name).is_file()]
+    if missing:
+        return None, [Problem(file=str(directory / name), line=0, message="file not found")
+                      for name in missing]
+    taxonomy, p1 = parse_taxonomy(directory / TAXONOMY)
+    baselines, p2 = parse_baselines(directory / BASELINES)
+    actions, p3 = parse_actions(directory / ACTIONS)
+    taxonomy.last_commit = last_commit(directory / TAXONOMY)
+    refs = References(directory=directory, taxonomy=taxonomy, baselines=baselines,
+                      actions=actions)
+    return refs, [*p1, *p2, *p3]
+
+
+def load_references(directory: Path) -> References:
+    """The parsed reference files, or InputError (exit 2) listing every problem."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: reference folder not found "
+                         "(pass --references DIR, or create one with `esd init .`)")
+    refs, problems = parse_references(directory)
+    if problems or refs is None:
+        lines = [str(p) for p in problems]
+        raise InputError("reference files cannot be parsed:\n  " + "\n  ".join(lines), lines)
+    return refs
+
+
+def last_commit(path: Path) -> datetime | None:
+    """When git last committed `path`, or None outside a repository or without git."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cI", "--", path.name],
+            cwd=path.parent, capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not out:
+        return None
+    return datetime.fromisoformat(out).astimezone(UTC)

@@ -1,0 +1,63 @@
+"""`esd check`: findings that do not stop a run but should stop a CS-Ops lead
+(contract §4): SKUs without actions, vague actions, segments without baselines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from esd.models import Account
+from esd.pipeline.act import is_vague
+from esd.pipeline.rules import MARKERS
+from esd.references.schema import Problem, References
+
+
+def lint(refs: References, accounts: list[Account] | None = None,
+         accounts_file: Path | None = None) -> list[Problem]:
+    found: list[Problem] = []
+    tax, actions = refs.taxonomy, refs.actions
+    for sku in tax.skus:
+        section = actions.sections.get(sku.id)
+        if section is None or not section.rows:
+            where = (section.line if section else 1)
+            path = actions.path
+            found.append(Problem(file=str(path), line=where, message=(
+                f"SKU {sku.id} (taxonomy line {sku.line}) has no action rows: every strong "
+                "signal for it will say 'needs human review'")))
+        if not sku.call_triggers and not sku.usage_triggers and not sku.ticket_tags \
+                and not sku.ticket_subjects:
+            found.append(Problem(file=str(tax.path), line=sku.line,
+                                 message=f"SKU {sku.id} has no triggers at all"))
+        for phrase in sku.call_triggers:
+            literal = re.findall(r"\w+", " ".join(p.text for p in phrase.parts if p.kind == "lit"))
+            marker = next((m for m in MARKERS if _has_words(literal, m.split())), None)
+            if marker:
+                found.append(Problem(file=str(tax.path), line=phrase.line, message=(
+                    f'call trigger "{phrase.text}" contains the conditional marker "{marker}": '
+                    "every match will be classified not_signal (conditional)")))
+    known = {s.id for s in tax.skus}
+    for sku_id, section in actions.sections.items():
+        if sku_id not in known:
+            found.append(Problem(file=str(actions.path), line=section.line, message=(
+                f"action section for SKU {sku_id}, which the taxonomy does not define")))
+        for row in section.rows:
+            if is_vague(row.action, actions.denylist):
+                found.append(Problem(file=str(actions.path), line=row.line, message=(
+                    f'action "{row.action}" uses vague language without naming an artifact '
+                    "(a meeting, call, doc, deck, checklist, report, ticket, CTA, thread, "
+                    "person or link): it will be replaced by 'needs human review'")))
+    if accounts is not None:
+        missing: dict[str, int] = {}
+        for i, account in enumerate(accounts):
+            if account.segment.lower() not in refs.baselines.segments:
+                missing.setdefault(account.segment, i)
+        for segment, index in missing.items():
+            found.append(Problem(file=str(accounts_file), line=0, message=(
+                f'record [{index}]: field segment: segment "{segment}" has no baseline section '
+                f"in {refs.baselines.path.name} (its usage events are kept unfiltered)")))
+    return found
+
+
+def _has_words(words: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(words[i:i + n] == needle for i in range(len(words) - n + 1))

@@ -1,0 +1,126 @@
+"""The reference files as models (contract §4). Parsers fill these; the pipeline reads them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Problem(BaseModel):
+    """One thing wrong in a reference file, reported as `file:line: message`."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class PhrasePart(BaseModel):
+    kind: Literal["lit", "slot", "choice"]
+    text: str = ""  # lit: folded literal text; slot: the placeholder name
+    choices: list[str] = Field(default_factory=list)  # choice: folded alternatives
+
+
+class Phrase(BaseModel):
+    """A quoted phrase of the taxonomy, split into literal text, `{slots}` and `{a, b}` choices."""
+
+    text: str  # as written in the file
+    line: int
+    parts: list[PhrasePart]
+
+
+class UsageTrigger(BaseModel):
+    event_type: str
+    features: list[str] = Field(default_factory=list)  # lower case; empty = any feature
+    line: int
+
+    def matches(self, event_type: str, feature: str | None) -> bool:
+        if event_type != self.event_type:
+            return False
+        return not self.features or (feature or "").lower() in self.features
+
+
+class Sku(BaseModel):
+    id: str
+    line: int
+    call_triggers: list[Phrase] = Field(default_factory=list)
+    usage_triggers: list[UsageTrigger] = Field(default_factory=list)
+    ticket_tags: list[str] = Field(default_factory=list)  # lower case
+    ticket_subjects: list[str] = Field(default_factory=list)  # lower case substrings
+    negatives: list[Phrase] = Field(default_factory=list)
+
+
+class Taxonomy(BaseModel):
+    path: Path
+    sha256: str
+    skus: list[Sku]
+    conditional_patterns: list[Phrase] = Field(default_factory=list)
+    last_edited: date | None = None
+    last_commit: datetime | None = None
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:7]
+
+    def sku(self, sku_id: str) -> Sku | None:
+        return next((s for s in self.skus if s.id == sku_id), None)
+
+
+class BaselineRow(BaseModel):
+    metric: str
+    median: float
+    band: float
+    line: int
+
+    @property
+    def upper(self) -> float:
+        return self.median + self.band
+
+
+class Segment(BaseModel):
+    name: str
+    line: int
+    rows: dict[str, BaselineRow]
+
+
+class Baselines(BaseModel):
+    path: Path
+    segments: dict[str, Segment]  # keyed by lower-case segment name
+
+    def row(self, segment: str, metric: str) -> BaselineRow | None:
+        seg = self.segments.get(segment.lower())
+        return seg.rows.get(metric) if seg else None
+
+
+class ActionRow(BaseModel):
+    trigger_pattern: str
+    action: str
+    line: int
+
+
+class ActionSection(BaseModel):
+    sku: str
+    line: int
+    rows: list[ActionRow]
+
+
+# The seed's denylist, used when the action library has no denylist section.
+DEFAULT_DENYLIST = ["follow up", "reach out", "touch base", "align", "socialize", "engage"]
+
+
+class ActionLibrary(BaseModel):
+    path: Path
+    sections: dict[str, ActionSection]
+    denylist: list[str] = Field(default_factory=lambda: list(DEFAULT_DENYLIST))
+
+
+class References(BaseModel):
+    directory: Path
+    taxonomy: Taxonomy
+    baselines: Baselines
+    actions: ActionLibrary

@@ -1,0 +1,175 @@
+"""Render a RunResult: one Markdown digest per CSM (the team's Jinja2 template) and the
+machine-readable run.json of contract §7."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from esd.models import Digest, Mention, RunResult, Signal
+
+TEMPLATE = "digest.md.j2"
+SHOWN_CALL_QUOTES = 2
+WEAK_SUMMARIES = {
+    "call-only": "call mention only, no usage corroboration",
+    "usage-only": "usage anomaly only ({usage}), no call mention",
+    "ticket-only": "ticket only ({ticket}), no call or usage corroboration",
+    "call-and-ticket": "call mention and ticket, no usage corroboration",
+    "usage-and-ticket": "usage anomaly ({usage}) and ticket, no call mention",
+    "champion-departure": "_champion-departure suppressed: investigate before pursuing._",
+}
+
+
+def money(arr: float) -> str:
+    """$480k, $1,250k, $12.5k: ARR in thousands, as the seed's layout shows it."""
+    k = arr / 1000
+    if k >= 100 or k == int(k):
+        return f"${k:,.0f}k"
+    return f"${k:,.1f}k"
+
+
+def pct(value: float | None, sign: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:+.1f}%" if sign else f"{value:.1f}%"
+    return text.replace(".0%", "%")
+
+
+def num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def day(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return value.isoformat()
+
+
+def oneline(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def default_templates() -> Path:
+    """The templates shipped in the wheel, or the checkout's own `templates/`."""
+    packaged = resources.files("esd") / "_defaults" / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment(template_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(template_dir)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        autoescape=False,  # Markdown, not HTML
+    )
+    env.filters.update(money=money, pct=pct, num=num, day=day, oneline=oneline)
+    return env
+
+
+def digest_filename(owner_email: str) -> str:
+    return re.sub(r"[^\w@.+-]", "_", owner_email) + ".md"
+
+
+def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str, str]:
+    """File name -> Markdown, one per digest."""
+    template = environment(template_dir).get_template(TEMPLATE)
+    out = {}
+    for digest in result.digests:
+        text = template.render(
+            digest=digest,
+            as_of=result.as_of,
+            window_days=result.window_days,
+            coverage_pct=result.coverage_pct,
+            d=result.diagnostics,
+            cap=cap,
+            strong=[_strong_view(s, result) for s in digest.strong],
+            weak=[_weak_view(s, result) for s in digest.weak],
+        )
+        out[digest_filename(digest.owner_email)] = re.sub(r"\n{3,}", "\n\n", text)
+    return out
+
+
+def _strong_view(signal: Signal, result: RunResult) -> dict[str, Any]:
+    return {
+        "signal": signal,
+        "account": result.accounts[signal.account_id],
+        "calls": signal.call_evidence[:SHOWN_CALL_QUOTES],
+        "more_calls": max(0, len(signal.call_evidence) - SHOWN_CALL_QUOTES),
+        "usage": signal.usage_evidence[:2],
+        "tickets": signal.ticket_evidence[:1],
+    }
+
+
+def _weak_view(signal: Signal, result: RunResult) -> dict[str, Any]:
+    usage = signal.usage_evidence[0] if signal.usage_evidence else None
+    ticket = signal.ticket_evidence[0] if signal.ticket_evidence else None
+    summary = WEAK_SUMMARIES[signal.reason or "call-only"].format(
+        usage=f"{usage.event_type} {pct(usage.delta_pct)}" if usage else "",
+        ticket=f'"{oneline(ticket.quote)[:80]}"' if ticket else "",
+    )
+    return {"signal": signal, "account": result.accounts[signal.account_id], "summary": summary}
+
+
+def run_json(result: RunResult, cap: int) -> dict[str, Any]:
+    """The machine-readable record of the run (contract §7; fields may be added, not renamed)."""
+    return {
+        "as_of": result.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "window_days": result.window_days,
+        "cap_per_csm": cap,
+        "coverage_pct": result.coverage_pct,
+        "diagnostics": result.diagnostics.model_dump(),
+        "warnings": result.warnings,
+        "digests": [_digest_json(d, result) for d in result.digests],
+        "not_signal": [
+            {"account_id": m.account_id, "sku": m.sku, "source_id": m.source_id,
+             "source": m.source, "reason": m.reason, "quote": m.quote, "speaker": m.speaker}
+            for m in result.not_signal
+        ],
+    }
+
+
+def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
+    return {
+        "owner_email": digest.owner_email,
+        "csm_name": digest.csm_name,
+        "file": digest_filename(digest.owner_email),
+        "warnings": digest.warnings,
+        "strong": [
+            {
+                "account_id": s.account_id,
+                "account_name": result.accounts[s.account_id].name,
+                "arr": result.accounts[s.account_id].arr,
+                "sku": s.sku,
+                "action": s.action,
+                "call_evidence": [_mention_json(m) for m in s.call_evidence],
+                "usage_evidence": [
+                    {"event_type": e.event_type, "metric_name": e.metric_name,
+                     "delta_pct": e.delta_pct, "value_baseline": e.value_baseline,
+                     "value_current": e.value_current, "feature": e.feature,
+                     "event_id": e.event_id}
+                    for e in s.usage_evidence
+                ],
+                "ticket_evidence": [_mention_json(m) for m in s.ticket_evidence],
+            }
+            for s in digest.strong
+        ],
+        "weak": [{"account_id": s.account_id, "sku": s.sku, "reason": s.reason, "tags": s.tags}
+                 for s in digest.weak],
+        "overflow": digest.overflow,
+    }
+
+
+def _mention_json(m: Mention) -> dict[str, Any]:
+    key = "call_id" if m.source == "call" else "ticket_id"
+    return {key: m.source_id, "speaker": m.speaker, "quote": m.quote, "trigger": m.trigger}

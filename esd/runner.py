@@ -1,0 +1,195 @@
+"""The core behind each command: read inputs, run the pipeline, write outputs.
+
+The CLI parses options into a `Settings` and calls these; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+from esd.connectors.files import ACCOUNTS, load_portfolio
+from esd.errors import InputError
+from esd.models import Portfolio, RunResult
+from esd.pipeline import make_window, run_pipeline
+from esd.pipeline.baseline import filter_usage
+from esd.pipeline.collect import collect
+from esd.pipeline.extract import Progress
+from esd.references import load_references, parse_references
+from esd.references.lint import lint
+from esd.references.schema import Problem, References
+from esd.render import default_templates, render_digests, run_json
+
+
+@dataclass
+class Settings:
+    """Options common to every command that reads data (contract §1)."""
+
+    input_dir: Path | None
+    references: Path
+    as_of: datetime
+    window_days: int = 7
+    cap_per_csm: int = 3
+    templates: Path | None = None
+
+
+def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
+    """`--as-of`: a date means 00:00 UTC that day; a datetime without offset is UTC."""
+    if not text:
+        return (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--as-of: {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 "
+                         "datetime") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def load_inputs(settings: Settings) -> tuple[Portfolio, References]:
+    """Reference files first (cheap, and a broken one is the likelier mistake), then data."""
+    refs = load_references(settings.references)
+    if settings.input_dir is None:
+        raise InputError(
+            "no --input-dir given. This version reads input files only (live Gong, Gainsight "
+            "and ticket connectors come next); try: --input-dir examples/portfolio")
+    return load_portfolio(settings.input_dir), refs
+
+
+def dry_run(settings: Settings, progress: Progress | None = None,
+            progress_total: Callable[[int], None] | None = None) -> tuple[RunResult, dict[str, str]]:
+    """Run the pipeline and render every file of the output folder, in memory."""
+    portfolio, refs = load_inputs(settings)
+    if progress_total:
+        window = make_window(settings.as_of, settings.window_days)
+        progress_total(sum(1 for c in portfolio.calls if c.occurred_at in window)
+                       + sum(1 for t in portfolio.tickets if t.opened_at in window))
+    result = run_pipeline(
+        portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
+        cap_per_csm=settings.cap_per_csm, taxonomy_display=_display(refs.taxonomy.path),
+        progress=progress,
+    )
+    files = render_digests(result, settings.templates or default_templates(),
+                           settings.cap_per_csm)
+    files["run.json"] = json.dumps(run_json(result, settings.cap_per_csm), indent=2,
+                                   ensure_ascii=False) + "\n"
+    return result, files
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def write_atomically(out: Path, files: dict[str, str]) -> None:
+    """Write `files` into folder `out` all at once: a failure leaves the old folder intact.
+
+    The files are written to a sibling temporary folder that then replaces `out`. A
+    non-empty `out` that holds no run.json is not an esd output folder: refuse it rather
+    than delete someone's files.
+    """
+    out = out.absolute()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "run.json").is_file():
+        raise InputError(f"--out {out}: folder is not empty and is not an earlier esd output "
+                         "(no run.json); choose another folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        if out.exists():
+            retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            out.rename(retired)
+            staging.rename(out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def coverage_report(settings: Settings) -> dict:
+    """Pre-flight: coverage and what the run would drop, without extraction or output."""
+    portfolio, refs = load_inputs(settings)
+    window = make_window(settings.as_of, settings.window_days)
+    collected = collect(portfolio, window)
+    usage = filter_usage(collected.usage, collected.accounts, refs.baselines)
+    with_call = len({c.account_id for c in collected.calls})
+    return {
+        "as_of": settings.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "coverage_pct": collected.coverage_pct,
+        "accounts": collected.in_scope,
+        "accounts_with_call": with_call,
+        "sources": {
+            "calls": {"in_window": len(collected.calls), "total": len(portfolio.calls)},
+            "usage_events": {"in_window": len(collected.usage),
+                             "total": len(portfolio.usage_events)},
+            "support_tickets": {"in_window": len(collected.tickets),
+                                "total": len(portfolio.tickets)},
+            "stakeholder_changes": (None if portfolio.stakeholder_changes is None
+                                    else {"total": len(portfolio.stakeholder_changes)}),
+        },
+        "would_drop": {
+            "silent_accounts": collected.silent,
+            "usage_in_noise_band": len(usage.in_band),
+            "usage_null_delta": len(usage.null_delta),
+        },
+        "usage_no_baseline_kept": len(usage.no_baseline),
+    }
+
+
+def check(references: Path, input_dir: Path | None) -> list[Problem]:
+    """Every parse problem and lint finding of the reference files (and of the inputs
+    against them, with `input_dir`). Inputs that cannot be read raise InputError."""
+    if not references.is_dir():
+        raise InputError(f"{references}: reference folder not found")
+    refs, problems = parse_references(references)
+    if refs is None:
+        return problems
+    accounts = load_portfolio(input_dir).accounts if input_dir else None
+    return problems + lint(refs, accounts, input_dir / ACCOUNTS if input_dir else None)
+
+
+def defaults_dir() -> Path:
+    """The defaults shipped in the wheel (`esd/_defaults`), or the checkout's root."""
+    packaged = resources.files("esd") / "_defaults"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent
+
+
+def init(target: Path, force: bool = False) -> list[Path]:
+    """Copy the default references/, templates/ and .env.example into `target`."""
+    source = defaults_dir()
+    pairs = [(source / "references" / p.name, target / "references" / p.name)
+             for p in sorted((source / "references").glob("*.md"))]
+    pairs += [(source / "templates" / p.name, target / "templates" / p.name)
+              for p in sorted((source / "templates").glob("*.j2"))]
+    pairs.append((source / ".env.example", target / ".env.example"))
+    existing = [dst for _, dst in pairs if dst.exists()]
+    if existing and not force:
+        raise InputError("esd init would overwrite " + ", ".join(str(p) for p in existing)
+                         + " (pass --force to replace them)")
+    for src, dst in pairs:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+    return [dst for _, dst in pairs]
+
