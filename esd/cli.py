@@ -102,8 +102,9 @@ def _settings(input_dir, references, as_of, window_days, cap_per_csm, templates=
 
 @app.command("dry-run")
 def dry_run(
-    out: Annotated[Path, typer.Option("--out", envvar="ESD_OUT", file_okay=False,
-                                      help="Folder for the digests and run.json.")] = Path("digests"),
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_OUT", file_okay=False,
+        help="Folder for the digests and run.json.")] = Path("digests"),
     input_dir: InputDir = None,
     references: References = Path("references"),
     as_of: AsOf = None,

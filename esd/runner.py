@@ -66,7 +66,8 @@ def load_inputs(settings: Settings) -> tuple[Portfolio, References]:
 
 
 def dry_run(settings: Settings, progress: Progress | None = None,
-            progress_total: Callable[[int], None] | None = None) -> tuple[RunResult, dict[str, str]]:
+            progress_total: Callable[[int], None] | None = None,
+            ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
     portfolio, refs = load_inputs(settings)
     if progress_total:

@@ -13,13 +13,17 @@ NEEDS_REVIEW = "needs human review"
 
 # What counts as a named artifact next to a vague verb (contract §5.6).
 ARTIFACT = re.compile(
-    r"\b(meeting|call|walkthrough|workshop|demo|doc|docs|document|deck|checklist|report|"
+    r"\b(meeting|call|walkthrough|workshop|demo|doc|docs|document|deck|checklist|"
+    r"report|"
     r"one-pager|playbook|sheet|ticket|cta|thread|link|contact|admin|manager|owner|champion|"
     r"engineer|architect|buyer|sponsor|vp|cfo|cto|ciso|director)s?\b|https?://|\{link\}|\{name\}",
     re.IGNORECASE,
 )
 # Function words never decide which row fits the evidence best.
-_STOP = frozenset("a an and are as at be by for from in is it of on or the this to with".split())
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of",
+    "on", "or", "the", "this", "to", "with",
+})
 
 
 def is_vague(action: str, denylist: list[str]) -> bool:

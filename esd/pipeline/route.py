@@ -44,7 +44,8 @@ def route(signals: list[Signal], accounts: dict[str, Account], cap_per_csm: int)
 
 def csm_name(email: str, accounts: list[Account]) -> str:
     """`owner_name` where the data has one, else a name derived from the email address."""
-    named = sorted({a.owner_name.strip() for a in accounts if a.owner_name and a.owner_name.strip()})
+    named = sorted({a.owner_name.strip() for a in accounts
+                    if a.owner_name and a.owner_name.strip()})
     if named:
         return named[0]
     local = email.split("@", 1)[0].split("+", 1)[0]

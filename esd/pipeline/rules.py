@@ -1,10 +1,12 @@
 """The rule-based extractor: the taxonomy's phrases, compiled once, over customer words.
 
-Speed comes from doing the expensive work only around hits: each call's customer
-utterances are folded and scanned once with one combined pattern of every call
-trigger; only an utterance with a hit is split into sentences, and only a sentence
-with a hit is tested per SKU against triggers, negative examples and the conditional
-guard (contract §5.3).
+Speed comes from doing the expensive work only around hits. Folding only ever turns
+contractions into a few words (would, are, will, have, am, not, cannot), so every
+phrase has an *anchor*: a literal word that reads the same in the raw text. Each
+call's customer words are lower-cased once and searched for the anchors with
+`str.find` (C speed, no regex); only an utterance holding an anchor is folded and
+split into sentences, and only there do the exact patterns run: per SKU, triggers,
+negative examples and the conditional guard (contract §5.3).
 """
 
 from __future__ import annotations
@@ -42,16 +44,46 @@ def phrase_pattern(phrase: Phrase) -> str:
     return r"(?<!\w)" + _SEP.join(pieces) + r"(?!\w)"
 
 
+# Words that folding can produce: never safe as an anchor in the raw text.
+_FOLD_WORDS = frozenset({"would", "are", "will", "have", "am", "not", "cannot"})
+
+
+def anchor_groups(phrase: Phrase) -> list[set[str]] | None:
+    """Groups of strings such that, wherever the phrase matches the folded text, the
+    lower-cased raw text holds one string of *every* group (a literal word is a group
+    of one; a choice is the group of its options' words). Longest groups first; None
+    if the phrase has no word that folding leaves unchanged."""
+    groups: list[set[str]] = []
+    for part in phrase.parts:
+        options = [part.text] if part.kind == "lit" else part.choices
+        if part.kind == "slot":
+            continue
+        if part.kind == "lit":
+            groups.extend({w} for w in re.findall(r"\w+", part.text) if w not in _FOLD_WORDS)
+            continue
+        picked = set()
+        for option in options:
+            safe = [w for w in re.findall(r"\w+", option) if w not in _FOLD_WORDS]
+            if not safe:
+                break
+            picked.add(max(safe, key=len))
+        else:
+            groups.append(picked)
+    if not groups:
+        return None
+    return sorted(groups, key=lambda g: -min(map(len, g)))
+
+
 def compile_any(phrases: Iterable[Phrase]) -> re.Pattern[str] | None:
     sources = sorted({phrase_pattern(p) for p in phrases})
     return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
 
 
-def _offsets(text: str) -> list[int]:
-    positions, pos = [], text.find(_JOIN)
+def _find_all(text: str, needle: str) -> list[int]:
+    positions, pos = [], text.find(needle)
     while pos != -1:
         positions.append(pos)
-        pos = text.find(_JOIN, pos + 1)
+        pos = text.find(needle, pos + 1)
     return positions
 
 
@@ -61,7 +93,11 @@ class RuleExtractor:
     name = "rules"
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self._any = compile_any(p for sku in taxonomy.skus for p in sku.call_triggers)
+        triggers = [p for sku in taxonomy.skus for p in sku.call_triggers]
+        self._any = compile_any(triggers)
+        found = [anchor_groups(p) for p in triggers]
+        # One phrase without an anchor means every utterance must be folded and scanned.
+        self._anchors = None if any(g is None for g in found) else found
         self._skus = [
             (sku.id, compile_any(sku.call_triggers), compile_any(sku.negatives))
             for sku in taxonomy.skus if sku.call_triggers
@@ -90,16 +126,27 @@ class RuleExtractor:
                 progress(1)
         return mentions
 
+    def _hit_units(self, units: list[Turn]) -> set[int]:
+        """Indexes of the units that may hold a trigger (a superset; sentences decide)."""
+        if self._anchors is None:
+            folded = fold(_JOIN.join(u.text.replace(_JOIN, " ") for u in units))
+            starts = [m.start() for m in self._any.finditer(folded)]
+        else:
+            folded = _JOIN.join(u.text.replace(_JOIN, " ") for u in units).lower()
+            # A phrase is possible only where all its groups occur; locate its first group.
+            starts = [pos for groups in self._anchors
+                      if all(any(w in folded for w in g) for g in groups)
+                      for w in groups[0] for pos in _find_all(folded, w)]
+        if not starts:
+            return set()
+        offsets = _find_all(folded, _JOIN)
+        return {bisect_right(offsets, start) for start in starts}
+
     def _scan(self, units: list[Turn], account_id: str, source_id: str, source: str,
               occurred_at) -> list[Mention]:
         if not units:
             return []
-        folded = fold(_JOIN.join(u.text.replace(_JOIN, " ") for u in units))
-        hits = [m.start() for m in self._any.finditer(folded)]
-        if not hits:
-            return []
-        offsets = _offsets(folded)
-        hit_units = {bisect_right(offsets, start) for start in hits}
+        hit_units = self._hit_units(units)
         out: list[Mention] = []
         for index in sorted(hit_units):
             unit = units[index]

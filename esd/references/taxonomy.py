@@ -32,7 +32,8 @@ LABELS = {
     "negative examples": "negative",
     "negative-examples": "negative",
 }
-_BOLD_LABEL = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_]+?)(\*\*|__)\s*:?\s*[—–-]?\s*(?P<rest>.*)$", re.S)
+_BOLD_LABEL = re.compile(
+    r"^\s*(\*\*|__)(?P<label>[^*_]+?)(\*\*|__)\s*:?\s*[—–-]?\s*(?P<rest>.*)$", re.S)
 _PLAIN_LABEL = re.compile(r"^\s*(?P<label>[A-Za-z -]+?)\s*:\s*(?P<rest>.*)$", re.S)
 _SKU_HEADING = re.compile(r"^sku\s*:\s*(?P<id>.+)$", re.IGNORECASE)
 _DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -93,10 +94,11 @@ def _parse_sku(sku_id: str, line: int, body: list[Block], problem) -> Sku:
     for block in body:
         if block.kind == "row":
             continue
-        found, rest = _label(block.text)
-        if block.kind == "heading":
-            label = found if found else label
+        if block.kind == "heading":  # a sub-heading may name the list that follows
+            title = clean_title(block.text).rstrip(":").strip().lower()
+            label = LABELS.get(title, _label(block.text)[0]) or label
             continue
+        found, rest = _label(block.text)
         if found is None and _looks_like_label(block.text):
             bad = clean_title(block.text.split(":")[0])
             problem(block.line, f'unknown list label "{bad}" in SKU {sku_id} '

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch, tmp_path):
+    """No ESD_* setting, proxy or stray .env/esd.toml leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("ESD_") or name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ESD_STATE", str(tmp_path / "esd-state.db"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def refs():
+    from esd.references import load_references
+
+    return load_references(ROOT / "references")
