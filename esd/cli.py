@@ -292,3 +292,7 @@ def init(
         _fail(exc)
     for path in written:
         out_console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":  # `python -m esd.cli`, as the benchmark runs it
+    app()
