@@ -9,8 +9,10 @@ Lumen is a fictional product-analytics vendor with six CSMs and 214 customer acc
 - `references/`: the team's three reference files, copied from the repository, with one
   change a CSM lead would really make: the just-launched `ai-assistant` SKU is added to
   the taxonomy, while the action library has no section for it yet;
-- `expected.json`: what a correct run must produce, derived from the scenario table below
-  (never from a matcher).
+- `expected.json`: what a correct run must produce (silent accounts, each CSM's ranked and
+  capped strong list, overflow and weak list, the not_signal log, the signals whose action
+  is `needs human review`, coverage), derived from the scenario table below, never from a
+  matcher; its `scenarios` key says which plant sits on which account, and why.
 
 What it plants, and why. Most accounts are *background*: realistic calls (greetings,
 usage review, open issues, training, renewal timing, next steps), in-band usage noise
@@ -39,16 +41,16 @@ import argparse
 import json
 import random
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 # --- the demo week (contract §3) --------------------------------------------------------
 
-AS_OF = datetime(2026, 11, 23, tzinfo=timezone.utc)  # a Monday
+AS_OF = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
 WINDOW_DAYS = 7
 WINDOW_START = AS_OF - timedelta(days=WINDOW_DAYS)
 LOOKBACK_START = AS_OF - timedelta(days=30)
-LAST_WEEK = datetime(2026, 11, 10, tzinfo=timezone.utc)  # outside the window: must be ignored
+LAST_WEEK = datetime(2026, 11, 10, tzinfo=UTC)  # outside the window: must be ignored
 CAP_PER_CSM = 3
 DEMO_SEED = 7
 
@@ -121,6 +123,8 @@ COMPANY_KINDS = [
     "Construction", "Mobility", "Networks", "Marine", "Farms", "Travel", "Legal", "Realty",
 ]
 COMPANY_SUFFIXES = ["", "", " Inc.", " LLC", " Group", " Co.", " Partners", " Holdings"]
+COMPANY_REGIONS = ["", " West", " Europe", " Canada", " Asia Pacific", " Nordics", " UK",
+                   " Iberia", " Australia", " Midwest", " Texas", " Benelux"]
 
 FIRST_NAMES = [
     "Dana", "Ravi", "Chloe", "Mateo", "Hannah", "Omar", "Grace", "Lukas", "Aisha", "Noah",
@@ -368,8 +372,8 @@ MIDDLE = {
 }
 
 CLOSINGS = [
-    [("csm", "Okay, to recap: I'll send the guide and the office hours invites, and you'll try "
-             "the export again. Anything I missed?"),
+    [("csm", "Okay, to recap: I'll send over the notes and the links I mentioned, and you'll "
+             "check the open items with your team. Anything I missed?"),
      ("cust", "No, that covers it. Thanks {csm}."),
      ("csm", "Thanks everyone, talk soon.")],
     [("csm", "Let's pick a date for the next check-in. How about the same time in two weeks?"),
@@ -531,8 +535,8 @@ PLANTS = [
     {"key": "S03", "owner": "Ana Ruiz", "segment": "mid-market", "tier": "growth",
      "arr": 96_000, "renewal": "2027-06-30",
      "why": "ARR tie with S02, later renewal: overflow; curly apostrophe in the trigger",
-     "says": [cust("We’re trying to build retention funnels by signup channel — is that on the "
-                   "roadmap?", sku=PREMIUM)],
+     "says": [cust("We’re trying to build cohort funnels — is that on the roadmap?",
+                   sku=PREMIUM)],
      "usage": [api(82_000, 132_000)],
      "expect": {PREMIUM: "strong"}},
     {"key": "S04", "owner": "Ana Ruiz", "segment": "smb", "tier": "starter",
@@ -542,158 +546,168 @@ PLANTS = [
      "usage": [first_use("dashboards", "finance", 9)],
      "expect": {SEATS: "strong"}},
     # --- strong for the other CSMs (diego gets none) ---------------------------------
-    {"key": "S06", "owner": "Marcus Chen", "segment": "mid-market", "tier": "business",
+    {"key": "S05", "owner": "Marcus Chen", "segment": "mid-market", "tier": "business",
      "arr": 74_500, "why": "new SKU with no action-library section: needs human review",
      "says": [cust("Can the AI assistant summarize our dashboards before the Monday exec "
                    "review?", sku=AI)],
      "usage": [gated("ai-assistant", 0, 11)],
      "expect": {AI: "strong"}},
-    {"key": "S07", "owner": "Marcus Chen", "segment": "enterprise", "tier": "business",
+    {"key": "S06", "owner": "Marcus Chen", "segment": "enterprise", "tier": "business",
      "why": "champion departed 2026-10-10, before the look-back: stays strong",
      "says": [cust("Our security team needs the audit log exported to Splunk every night.",
                    sku=ENT)],
      "usage": [gated("audit-log", 0, 5)],
      "changes": [("departure", "VP of Operations", True, "2026-10-10T16:00:00Z")],
      "expect": {ENT: "strong"}},
-    {"key": "S08", "owner": "Priya Natarajan", "segment": "enterprise", "tier": "business",
+    {"key": "S07", "owner": "Priya Natarajan", "segment": "enterprise", "tier": "business",
      "why": "a non-champion departed inside the look-back: stays strong",
      "says": [cust("Procurement sent us a security questionnaire and we want it back to them "
                    "this week.", sku=ENT)],
      "usage": [gated("rbac", 1, 7)],
      "changes": [("departure", "Senior Data Analyst", False, "2026-11-12T15:00:00Z")],
      "expect": {ENT: "strong"}},
-    {"key": "S09", "owner": "Priya Natarajan", "segment": "mid-market", "tier": "growth",
+    {"key": "S08", "owner": "Priya Natarajan", "segment": "mid-market", "tier": "growth",
      "why": "a counted seat spike maps to two SKUs: strong seats, usage-only enterprise-tier",
      "says": [cust("We need 25 more seats before the support group starts in December.",
                    sku=SEATS)],
      "usage": [seats(100, 114)],
      "expect": {SEATS: "strong", ENT: "usage-only"}},
-    {"key": "S10", "owner": "Tom Becker", "segment": "enterprise", "tier": "business",
+    {"key": "S09", "owner": "Tom Becker", "segment": "enterprise", "tier": "business",
+     "why": "strong enterprise-tier: HIPAA mention + gated sso attempt",
      "says": [cust("HIPAA comes up in every review now that the clinical ops group is on the "
                    "platform.", sku=ENT)],
      "usage": [gated("sso", 0, 3)],
      "expect": {ENT: "strong"}},
-    {"key": "S11", "owner": "Tom Becker", "segment": "smb", "tier": "growth",
+    {"key": "S10", "owner": "Tom Becker", "segment": "smb", "tier": "growth",
      "why": "usage event at exactly the window start (inside)",
      "says": [cust("We keep hitting the API rate limit when the nightly sync runs.",
                    sku=PREMIUM)],
      "usage": [api(20_000, 37_000, at="2026-11-16T00:00:00Z")],
      "expect": {PREMIUM: "strong"}},
-    {"key": "S12", "owner": "Jess Okafor", "segment": "mid-market", "tier": "business",
+    {"key": "S11", "owner": "Jess Okafor", "segment": "mid-market", "tier": "business",
+     "why": "strong seats: new hires + first use of reports by the support department",
      "says": [cust("We have 12 new hires starting in support on December 1.", sku=SEATS)],
      "usage": [first_use("reports", "support", 12)],
      "expect": {SEATS: "strong"}},
     # --- champion-departure suppression (inside the look-back) ------------------------
-    {"key": "S13", "owner": "Jess Okafor", "segment": "enterprise", "tier": "business",
+    {"key": "S12", "owner": "Jess Okafor", "segment": "enterprise", "tier": "business",
      "why": "strong evidence, champion departed 2026-11-05: weak champion-departure",
      "says": [cust("Do you support SSO for contractor accounts?", sku=ENT)],
      "usage": [gated("sso", 0, 9)],
      "changes": [("departure", "Director of Product", True, "2026-11-05T18:00:00Z")],
      "expect": {ENT: "champion-departure"}},
-    {"key": "S14", "owner": "Diego Morales", "segment": "mid-market", "tier": "growth",
+    {"key": "S13", "owner": "Diego Morales", "segment": "mid-market", "tier": "growth",
      "why": "strong evidence, champion departed 2026-11-05: weak champion-departure",
      "says": [cust("Our analytics team needs access by the end of the month.", sku=SEATS)],
      "usage": [first_use("funnels", "analytics", 7)],
      "changes": [("departure", "Head of Data", True, "2026-11-05T14:30:00Z")],
      "expect": {SEATS: "champion-departure"}},
     # --- baselines, null delta, feature filter -------------------------------------
-    {"key": "S15", "owner": "Tom Becker", "segment": "smb", "tier": "starter",
+    {"key": "S14", "owner": "Tom Becker", "segment": "smb", "tier": "starter",
      "why": "smb seat spike +22.0% is inside 5+25: call-only",
      "says": [cust("We're rolling out to 6 more people after the holidays.", sku=SEATS)],
      "usage": [seats(50, 61)],
      "expect": {SEATS: "call-only"}},
-    {"key": "S16", "owner": "Priya Natarajan", "segment": "enterprise", "tier": "business",
+    {"key": "S15", "owner": "Priya Natarajan", "segment": "enterprise", "tier": "business",
      "why": "enterprise seat spike +3.2% is inside 0.5+3: call-only",
      "says": [cust("Could you send a quote for 900 seats so finance can compare options?",
                    sku=ENT)],
      "usage": [seats(500, 516)],
      "expect": {ENT: "call-only"}},
-    {"key": "S17", "owner": "Marcus Chen", "segment": "smb", "tier": "growth",
+    {"key": "S16", "owner": "Marcus Chen", "segment": "smb", "tier": "growth",
      "why": "gated sso attempt with a null delta_pct never counts: call-only",
      "says": [cust("Do you support SSO with Google Workspace?", sku=ENT)],
      "usage": [gated("sso", 0, 3, delta=None)],
      "expect": {ENT: "call-only"}},
-    {"key": "S18", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
+    {"key": "S17", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
      "why": "gated dark-mode attempt is not an enterprise-tier feature: call-only",
      "says": [cust("Do you support SSO through Azure AD?", sku=ENT)],
      "usage": [gated("dark-mode", 0, 4)],
      "expect": {ENT: "call-only"}},
     # --- conditional mentions -------------------------------------------------------
-    {"key": "S19", "owner": "Ana Ruiz", "segment": "mid-market", "tier": "growth",
+    {"key": "S18", "owner": "Ana Ruiz", "segment": "mid-market", "tier": "growth",
      "why": "conditional mention; the counted gated attempt leaves usage-only",
      "says": [cust("We'd consider upgrading if you supported SCIM provisioning.", sku=ENT)],
      "usage": [gated("sso", 0, 5)],
      "not_signal": [(ENT, "conditional")],
      "expect": {ENT: "usage-only"}},
-    {"key": "S20", "owner": "Marcus Chen", "segment": "enterprise", "tier": "business",
+    {"key": "S19", "owner": "Marcus Chen", "segment": "enterprise", "tier": "business",
+     "why": "conditional mention ('if'), no usage: not_signal only",
      "says": [cust("If the audit log covered exports we could make the case internally.",
                    sku=ENT)],
      "not_signal": [(ENT, "conditional")], "expect": {}},
-    {"key": "S21", "owner": "Jess Okafor", "segment": "smb", "tier": "growth",
+    {"key": "S20", "owner": "Jess Okafor", "segment": "smb", "tier": "growth",
+     "why": "conditional guard 'thinking about the enterprise tier': not_signal only",
      "says": [cust("We're thinking about the enterprise tier for next year, mostly for SAML.",
                    sku=ENT)],
      "not_signal": [(ENT, "conditional")], "expect": {}},
     # --- negative examples ----------------------------------------------------------
-    {"key": "S22", "owner": "Tom Becker", "segment": "mid-market", "tier": "business",
+    {"key": "S21", "owner": "Tom Becker", "segment": "mid-market", "tier": "business",
      "why": "negative example; the counted gated rbac attempt leaves usage-only",
      "says": [cust("We already have SSO through Okta, so SAML is covered on our side.",
                    sku=ENT)],
      "usage": [gated("rbac", 0, 2)],
      "not_signal": [(ENT, "negative-example")],
      "expect": {ENT: "usage-only"}},
-    {"key": "S23", "owner": "Priya Natarajan", "segment": "smb", "tier": "growth",
+    {"key": "S22", "owner": "Priya Natarajan", "segment": "smb", "tier": "growth",
+     "why": "negative examples 'downgrade' / 'enterprise tier is too expensive': not_signal only",
      "says": [cust("Honestly we need to downgrade, and the enterprise tier is too expensive "
                    "for a SOC 2 add-on.", sku=ENT)],
      "not_signal": [(ENT, "negative-example")], "expect": {}},
     # --- mentions that are not a customer's -------------------------------------------
-    {"key": "S24", "owner": "Diego Morales", "segment": "mid-market", "tier": "growth",
+    {"key": "S23", "owner": "Diego Morales", "segment": "mid-market", "tier": "growth",
      "why": "the CSM says the trigger (coach mention): usage-only, never strong",
      "says": [coach("A lot of teams your size ask about SAML and SCIM at this stage.", sku=ENT)],
      "usage": [gated("sso", 0, 6)],
      "expect": {ENT: "usage-only"}},
-    {"key": "S25", "owner": "Jess Okafor", "segment": "smb", "tier": "starter", "form": "text",
+    {"key": "S24", "owner": "Jess Okafor", "segment": "smb", "tier": "starter", "form": "text",
      "why": "a speaker who is not an attendee (transcript_text) says the trigger: usage-only",
      "says": [unknown("Sam Patel", "We need 10 more seats for the warehouse crew.", sku=SEATS)],
      "usage": [first_use("alerts", "warehouse", 6)],
      "expect": {SEATS: "usage-only"}},
     # --- usage only -------------------------------------------------------------------
-    {"key": "S26", "owner": "Tom Becker", "segment": "enterprise", "tier": "business",
+    {"key": "S25", "owner": "Tom Becker", "segment": "enterprise", "tier": "business",
+     "why": "usage only: gated sso attempt, no call mention",
      "usage": [gated("sso", 0, 8)], "expect": {ENT: "usage-only"}},
-    {"key": "S27", "owner": "Priya Natarajan", "segment": "mid-market", "tier": "growth",
+    {"key": "S26", "owner": "Priya Natarajan", "segment": "mid-market", "tier": "growth",
+     "why": "usage only: api spike above the mid-market band, no call",
      "calls": "none", "usage": [api(50_000, 74_000)], "expect": {PREMIUM: "usage-only"}},
-    {"key": "S28", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
+    {"key": "S27", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
+     "why": "usage only: gated workflow-automation attempt, no call",
      "calls": "none", "usage": [gated("workflow-automation", 0, 5)],
      "expect": {PREMIUM: "usage-only"}},
     # --- tickets ---------------------------------------------------------------------
-    {"key": "S29", "owner": "Jess Okafor", "segment": "mid-market", "tier": "growth",
+    {"key": "S28", "owner": "Jess Okafor", "segment": "mid-market", "tier": "growth",
      "why": "ticket tag `sso`",
      "tickets": [("Login redirect loop with Okta for new users",
                   "Since Tuesday, people who sign in through Okta are sent back to the login "
                   "page after entering their password. Clearing cookies does not help.",
                   ["sso", "login"], None)],
      "expect": {ENT: "ticket-only"}},
-    {"key": "S30", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
+    {"key": "S29", "owner": "Diego Morales", "segment": "smb", "tier": "starter",
      "calls": "none", "why": "ticket subject contains `add users` / `new team`",
      "tickets": [("Need to add users for the new team",
                   "Our customer support group joins the workspace next week. How do I invite "
                   "eleven people at once and put them in their own folder?",
                   ["user-management", "how-to"], None)],
      "expect": {SEATS: "ticket-only"}},
-    {"key": "S31", "owner": "Ana Ruiz", "segment": "smb", "tier": "growth", "calls": "none",
+    {"key": "S30", "owner": "Ana Ruiz", "segment": "smb", "tier": "growth", "calls": "none",
      "why": "a call-trigger phrase in the ticket body",
      "tickets": [("Nightly export failing with 429 errors",
                   "We keep hitting the API rate limit during the nightly export. The job "
                   "retries and then gives up around 3am. Is there a way to raise the limit "
                   "for our account?", ["api", "export"], None)],
      "expect": {PREMIUM: "ticket-only"}},
-    {"key": "S32", "owner": "Marcus Chen", "segment": "mid-market", "tier": "growth",
+    {"key": "S31", "owner": "Marcus Chen", "segment": "mid-market", "tier": "growth",
+     "why": "call mention + ticket tagged premium-feature: call-and-ticket",
      "says": [cust("Workflow automation is the piece our ops group keeps asking me about.",
                    sku=PREMIUM)],
      "tickets": [("Question about scheduled report delivery",
                   "Can reports be sent to a shared inbox on a schedule, with the PDF attached?",
                   ["premium-feature", "reports"], None)],
      "expect": {PREMIUM: "call-and-ticket"}},
-    {"key": "S33", "owner": "Priya Natarajan", "segment": "smb", "tier": "growth",
+    {"key": "S32", "owner": "Priya Natarajan", "segment": "smb", "tier": "growth",
+     "why": "gated audit-log attempt + ticket subject 'audit log': usage-and-ticket",
      "calls": "none",
      "usage": [gated("audit-log", 0, 3)],
      "tickets": [("Where is the audit log for admin changes?",
@@ -701,18 +715,18 @@ PLANTS = [
                   "when.", ["admin"], None)],
      "expect": {ENT: "usage-and-ticket"}},
     # --- window edges and silence ------------------------------------------------------
-    {"key": "S34", "owner": "Jess Okafor", "segment": "smb", "tier": "growth",
+    {"key": "S33", "owner": "Jess Okafor", "segment": "smb", "tier": "growth",
      "calls": "last_week", "silent": True,
      "why": "strong-looking evidence from 2026-11-10 only: silent",
      "says": [cust("Do you support SSO with OneLogin?", sku=ENT)],
      "usage": [gated("sso", 0, 4, at="2026-11-10T17:20:00Z")], "expect": {}},
-    {"key": "S35", "owner": "Tom Becker", "segment": "mid-market", "tier": "business",
+    {"key": "S34", "owner": "Tom Becker", "segment": "mid-market", "tier": "business",
      "why": "api spike at exactly as_of (outside): call-only",
      "says": [cust("Advanced analytics is what our product group wants next quarter.",
                    sku=PREMIUM)],
      "usage": [api(40_000, 70_000, at="2026-11-23T00:00:00Z")],
      "expect": {PREMIUM: "call-only"}},
-    {"key": "S36", "owner": "Marcus Chen", "segment": "smb", "tier": "starter",
+    {"key": "S35", "owner": "Marcus Chen", "segment": "smb", "tier": "starter",
      "calls": "as_of", "silent": True,
      "why": "call and sso ticket at exactly as_of (outside): silent, no coverage",
      "says": [cust("Do you support SSO for the whole company?", sku=ENT)],
@@ -756,7 +770,10 @@ BACKGROUND_BANNED = re.compile(
     r"more people|new hires|rate limit|api limits?|ai assistant|enterprise tier|"
     r"enterprise plan|roadmap|rolling out|starting to use|needs access|pricing for|quote for|"
     r"drop down a tier|seat count)\b")
-SLOT = r"\w+(?:\W+\w+){0,5}"  # one to six words: wider than esd's four, to be safe
+# A `{slot}` is one to four words (contract §4). Background text is checked with a wider
+# slot (six words, any separator) to keep a margin; planted sentences with the exact one.
+LOOSE_SLOT = r"\w+(?:\W+\w+){0,5}"
+STRICT_SLOT = r"\w+(?:\s+\w+){0,3}"
 
 
 def fold(text: str) -> str:
@@ -767,8 +784,8 @@ def fold(text: str) -> str:
     return text
 
 
-def phrase_regex(phrase: str) -> re.Pattern[str]:
-    """A deliberately loose regex for a taxonomy phrase (contract §4 grammar)."""
+def phrase_regex(phrase: str, slot: str = LOOSE_SLOT) -> re.Pattern[str]:
+    """A regex for a taxonomy phrase (contract §4 grammar)."""
     pieces = []
     for part in re.split(r"(\{[^{}]*\})", fold(phrase)):
         if part.startswith("{"):
@@ -777,7 +794,7 @@ def phrase_regex(phrase: str) -> re.Pattern[str]:
                 pieces.append("(?:" + "|".join(re.escape(c.strip()) for c in inner.split(","))
                               + ")")
             else:
-                pieces.append(SLOT)
+                pieces.append(slot)
         else:
             words = re.findall(r"\w+", part)
             if words:
@@ -788,7 +805,7 @@ def phrase_regex(phrase: str) -> re.Pattern[str]:
 class Taxonomy:
     """Just enough of the taxonomy file to check generated text against it."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, slot: str = LOOSE_SLOT):
         self.calls: dict[str, list[re.Pattern[str]]] = {}
         self.negatives: dict[str, list[re.Pattern[str]]] = {}
         self.tags: dict[str, list[str]] = {}
@@ -815,11 +832,11 @@ class Taxonomy:
             quoted = re.findall(r'"([^"]+)"', line)
             ticks = [t.lower() for t in re.findall(r"`([^`]+)`", line)]
             if label == "guard":
-                self.guards += [phrase_regex(q) for q in quoted]
+                self.guards += [phrase_regex(q, slot) for q in quoted]
             elif sku and label == "call triggers":
-                self.calls[sku] += [phrase_regex(q) for q in quoted]
+                self.calls[sku] += [phrase_regex(q, slot) for q in quoted]
             elif sku and label == "negative-example phrases":
-                self.negatives[sku] += [phrase_regex(q) for q in quoted]
+                self.negatives[sku] += [phrase_regex(q, slot) for q in quoted]
             elif sku and label == "ticket triggers" and "tags" in line:
                 self.tags[sku] += ticks
             elif sku and label == "ticket triggers" and "subject" in line:
@@ -858,19 +875,25 @@ def check_background(taxonomy: Taxonomy, texts: list[str], tickets: list[dict]) 
         check_background(taxonomy, [t["subject"], t["body_summary"]], [])
 
 
-def check_plant_line(taxonomy: Taxonomy, line: dict, not_signal: dict[str, str]) -> None:
-    """Assert a planted sentence carries the trigger (and guard) its scenario claims."""
+def check_plant_line(strict: Taxonomy, loose: Taxonomy, line: dict,
+                     not_signal: dict[str, str]) -> None:
+    """Assert a planted sentence carries the trigger (and guard) its scenario claims.
+
+    `strict` uses the exact slot width, `loose` a wider one: a planted sentence must
+    match strictly, and must not even loosely match what it should not.
+    """
     text, sku = line["text"], line["sku"]
     assert re.search(r"[.!?]$", text), f"planted sentence must end a sentence: {text!r}"
     assert len(re.findall(r"[.!?](?=\s)", text)) == 0, f"one sentence only: {text!r}"
-    assert sku in taxonomy.call_skus(text), f"{text!r} does not carry a {sku} trigger"
+    assert sku in strict.call_skus(text), f"{text!r} does not carry a {sku} trigger"
+    assert loose.call_skus(text) == [sku], f"{text!r} also matches {loose.call_skus(text)}"
     reason = not_signal.get(sku)
     if reason == "negative-example":
-        assert taxonomy.is_negative(sku, text), text
+        assert strict.is_negative(sku, text), text
     elif reason == "conditional":
-        assert taxonomy.is_conditional(text) and not taxonomy.is_negative(sku, text), text
+        assert strict.is_conditional(text) and not loose.is_negative(sku, text), text
     else:
-        assert not taxonomy.is_conditional(text) and not taxonomy.is_negative(sku, text), text
+        assert not loose.is_conditional(text) and not loose.is_negative(sku, text), text
 
 
 # --- reference files -----------------------------------------------------------------------
@@ -911,11 +934,11 @@ def parse_baselines(text: str) -> dict[str, dict[str, float]]:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def email_of(name: str, domain: str) -> str:
@@ -948,6 +971,17 @@ FEATURES = ["dashboards", "funnels", "the retention view", "notebooks", "session
             "the report builder", "cohorts", "shared boards"]
 
 
+def merge_turns(turns: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+    """Join back-to-back background turns of one speaker (planted turns stay on their own)."""
+    out: list[tuple[str, str, bool]] = []
+    for speaker, text, planted in turns:
+        if out and out[-1][0] == speaker and not planted and not out[-1][2]:
+            out[-1] = (speaker, out[-1][1] + " " + text, False)
+        else:
+            out.append((speaker, text, planted))
+    return out
+
+
 class Builder:
     """Accumulates one portfolio; every random choice goes through `self.rng`."""
 
@@ -962,6 +996,7 @@ class Builder:
         self.contacts: dict[str, list[tuple[str, str]]] = {}
         self.meta: dict[str, dict] = {}  # account id -> seats, users, short name, domain
         self.background_texts: list[str] = []
+        self.keep_texts = 1_000_000_000  # how many background utterances to keep for checking
         self.background_tickets: list[dict] = []
         self.call_ids: set[str] = set()
         self.ticket_no = 48_000 + self.rng.randrange(500)
@@ -990,13 +1025,10 @@ class Builder:
         out, seen = [], set()
         for i in range(n):
             stem, kind = combos[i % len(combos)]
-            short = f"{stem} {kind}"
-            suffix = COMPANY_SUFFIXES[self.rng.randrange(len(COMPANY_SUFFIXES))]
-            name = short + suffix
-            round_no = 2
-            while name in seen:
-                name = f"{short} {round_no}" if i >= len(combos) else short + suffix + " Ltd"
-                round_no += 1
+            rounds, extra = divmod(i // len(combos), len(COMPANY_REGIONS))
+            short = f"{stem} {kind}{COMPANY_REGIONS[extra]}" + (f" {rounds + 1}" if rounds else "")
+            name = short + COMPANY_SUFFIXES[self.rng.randrange(len(COMPANY_SUFFIXES))]
+            assert name not in seen, name
             seen.add(name)
             out.append((name, short))
         return out
@@ -1050,7 +1082,7 @@ class Builder:
         k = min(len(people), self.rng.choice((1, 2, 2, 3)))
         chosen = self.rng.sample(people, k)
         domain = self.meta[account_id]["domain"]
-        for role, (name, title) in zip(("cust", "cust2", "cust3"), chosen):
+        for role, (name, title) in zip(("cust", "cust2", "cust3"), chosen, strict=False):
             if role == "cust" and it_speaker:
                 title = self.rng.choice(IT_TITLES)
             cast[role] = {"name": name, "title": title, "email": email_of(name, domain),
@@ -1089,9 +1121,10 @@ class Builder:
         closing = render(self.rng.choice(usable(CLOSINGS)))
         deck = [ex for pool in MIDDLE.values() for ex in usable(pool)]
         self.rng.shuffle(deck)
+        planted = [self.plant_exchange(line, cast) for line in plants]
         middle: list[list] = []
-        words = sum(len(t.split()) for _, t, _ in opening + closing)
-        turns = len(opening) + len(closing) + 2 * len(plants)
+        head = opening + closing + [turn for ex in planted for turn in ex]
+        words, turns = sum(len(t.split()) for _, t, _ in head), len(head)
         i = 0
         while words < target_words:
             if i == len(deck):
@@ -1101,14 +1134,15 @@ class Builder:
                 i = 0
             ex = render(deck[i])
             i += 1
-            if not long_form and turns + len(ex) > 38:
+            ex_words = sum(len(t.split()) for _, t, _ in ex)
+            if not long_form and (turns + len(ex) > 38 or words + ex_words > 680):
                 continue
             middle.append(ex)
-            words += sum(len(t.split()) for _, t, _ in ex)
+            words += ex_words
             turns += len(ex)
-        for line in plants:
-            middle.insert(self.rng.randint(0, len(middle)), self.plant_exchange(line, cast))
-        return opening + [turn for ex in middle for turn in ex] + closing
+        for ex in planted:
+            middle.insert(self.rng.randint(0, len(middle)), ex)
+        return merge_turns(opening + [turn for ex in middle for turn in ex] + closing)
 
     def plant_exchange(self, line: dict, cast: dict) -> list[tuple[str, str, bool]]:
         csm = cast["csm"]["name"]
@@ -1162,7 +1196,8 @@ class Builder:
                     text = text[:cut] + "\n" + text[cut + 1:]  # wrapped: a continuation line
                 lines.append(f"{speaker}: {text}")
             call["transcript_text"] = "\n".join(lines) + "\n"
-        self.background_texts += [t for _, t, planted in turns if not planted]
+        if len(self.background_texts) < self.keep_texts:
+            self.background_texts += [t for _, t, planted in turns if not planted]
         self.calls.append(call)
         return call
 
@@ -1203,10 +1238,11 @@ class Builder:
                 target = upper * self.rng.uniform(0.35, 0.95)
             current = round(base * (1 + target / 100))
             delta = delta_of(base, current)
-            if 0 < delta and (kind == "dau" or delta < upper):
+            if delta > 0 and (kind == "dau" or delta < upper):
                 break
         else:
             current, delta = base, 0.0
+        assert kind == "dau" or delta <= upper, (account_id, metric, delta)
         spec = (event_type, metric, None, base, current, delta, None)
         return self.add_usage(account_id, spec, when)
 
@@ -1245,23 +1281,22 @@ class Builder:
     # -- output ----------------------------------------------------------------------------
 
     def files(self) -> dict[str, list]:
-        by_time = {"key": lambda r: (r.get("occurred_at") or r.get("opened_at"),
-                                     r.get("call_id") or r.get("event_id")
-                                     or r.get("ticket_id") or r["account_id"])}
+        def by_time(records, stamp, key):
+            return sorted(records, key=lambda r: (r[stamp], r[key]))
+
         return {
             "accounts": self.accounts,
-            "calls": sorted(self.calls, **by_time),
-            "usage_events": sorted(self.usage, **by_time),
-            "support_tickets": sorted(self.tickets, **by_time),
-            "stakeholder_changes": sorted(self.changes, **by_time),
+            "calls": by_time(self.calls, "occurred_at", "call_id"),
+            "usage_events": by_time(self.usage, "occurred_at", "event_id"),
+            "support_tickets": by_time(self.tickets, "opened_at", "ticket_id"),
+            "stakeholder_changes": by_time(self.changes, "occurred_at", "account_id"),
         }
 
 
 # --- the demo week -----------------------------------------------------------------------------
 
 
-def plant_times(b: Builder, plant: dict, spec: tuple) -> datetime:
-    at = spec[6]
+def plant_time(b: Builder, at: str | None) -> datetime:
     return parse_iso(at) if at else b.in_window(business_hours=False)
 
 
@@ -1269,84 +1304,99 @@ def build_demo(seed: int = DEMO_SEED) -> tuple[dict[str, list], dict, dict[str, 
     """The demo portfolio, its expected outcome and its reference files."""
     references = demo_references()
     taxonomy = Taxonomy(references[TAXONOMY_FILE].decode("utf-8"))
+    strict = Taxonomy(references[TAXONOMY_FILE].decode("utf-8"), STRICT_SLOT)
     b = Builder(seed, parse_baselines(references[BASELINE_FILE].decode("utf-8")))
-    csm_by_name = {c[0]: c for c in CSMS}
+    plant_ids = place_accounts(b)
+    not_signal_calls = plant_scenarios(b, plant_ids, strict, taxonomy)
+    background = [a["id"] for a in b.accounts if a["id"] not in plant_ids.values()]
+    role_of = add_background(b, background, plant_ids)
+    add_outside_window(b, background, role_of)
+    check_background(taxonomy, b.background_texts + LEAD_INS + [a["name"] for a in b.accounts]
+                     + [c["title"] for c in b.calls], b.background_tickets)
+    files = b.files()
+    check_demo_shape(files)
+    expected = expected_outcome(b, plant_ids, not_signal_calls, role_of)
+    return files, expected, references
 
-    # Accounts: planted ones first (their segment and owner are fixed), then background.
-    total = sum(s["count"] for s in SEGMENTS.values())
-    numbers = b.rng.sample(range(62**4, 62**5), total)
-    ids = [sfdc_id(n) for n in numbers]
+
+def place_accounts(b: Builder) -> dict[str, str]:
+    """Create all accounts (planted ones at random places in the file); {plant key: id}."""
+    csm_by_name = {c[0]: c for c in CSMS}
+    total = sum(spec["count"] for spec in SEGMENTS.values())
+    ids = [sfdc_id(n) for n in b.rng.sample(range(62**4, 62**5), total)]
     names = b.company_names(total)
     slots = list(range(total))
-    b.rng.shuffle(slots)  # planted accounts land anywhere in accounts.json
-    plant_ids: dict[str, str] = {}
-    records: list[tuple[int, dict]] = []
-    for i, plant in enumerate(PLANTS):
-        records.append((slots[i], {"plant": plant}))
-    per_segment = {s: spec["count"] for s, spec in SEGMENTS.items()}
+    b.rng.shuffle(slots)
+    per_segment = {seg: spec["count"] for seg, spec in SEGMENTS.items()}
     for plant in PLANTS:
         per_segment[plant["segment"]] -= 1
-    background_segments = [s for s, n in per_segment.items() for _ in range(n)]
-    owners = [c for _ in range(total // len(CSMS) + 1) for c in CSMS]
-    for j, segment in enumerate(background_segments):
-        records.append((slots[len(PLANTS) + j], {"segment": segment}))
-    records.sort(key=lambda r: r[0])
-    # Balance the CSMs' books: planted owners first, the rest round-robin per segment.
+    background = [seg for seg, n in per_segment.items() for _ in range(n)]
+    records = sorted([(slots[i], plant, plant["segment"]) for i, plant in enumerate(PLANTS)]
+                     + [(slots[len(PLANTS) + j], None, seg) for j, seg in enumerate(background)],
+                     key=lambda r: r[0])
+    # Background accounts go to whichever CSM has the smallest book so far.
     load = {c[0]: 0 for c in CSMS}
     for plant in PLANTS:
         load[plant["owner"]] += 1
-    b.rng.shuffle(owners)
-    for slot, rec in records:
-        if "plant" in rec:
-            plant = rec["plant"]
-            acc = b.add_account(ids[slot], names[slot], plant["segment"],
-                                csm_by_name[plant["owner"]], plant.get("arr"),
-                                plant.get("renewal"), plant.get("tier"))
+    plant_ids: dict[str, str] = {}
+    for slot, plant, segment in records:
+        if plant:
+            acc = b.add_account(ids[slot], names[slot], segment, csm_by_name[plant["owner"]],
+                                plant.get("arr"), plant.get("renewal"), plant.get("tier"))
             plant_ids[plant["key"]] = acc["id"]
         else:
             csm = min(CSMS, key=lambda c: (load[c[0]], b.rng.random()))
             load[csm[0]] += 1
-            b.add_account(ids[slot], names[slot], rec["segment"], csm)
-
-    # The tie-break must be decided by renewal date, not by the account id that follows it.
+            b.add_account(ids[slot], names[slot], segment, csm)
+    # The S02/S03 tie must be decided by renewal date, not by the account id after it.
     account = {a["id"]: a for a in b.accounts}
     s02, s03 = account[plant_ids["S02"]], account[plant_ids["S03"]]
     if s02["id"] < s03["id"]:
         swap_ids(b, s02, s03, plant_ids)
+    return plant_ids
 
-    # Planted evidence.
-    not_signal_calls: list[tuple[str, str, str, str]] = []
+
+def plant_scenarios(b: Builder, plant_ids: dict[str, str], strict: Taxonomy,
+                    loose: Taxonomy) -> list[tuple[str, str, str, str]]:
+    """Write every plant's records; the (account, sku, call id, reason) of its not_signals."""
+    not_signal_calls = []
     for plant in PLANTS:
         aid = plant_ids[plant["key"]]
         reasons = dict(plant.get("not_signal", ()))
         for line in plant.get("says", ()):
-            check_plant_line(taxonomy, line, reasons)
+            check_plant_line(strict, loose, line, reasons)
         for spec in plant.get("usage", ()):
-            b.add_usage(aid, spec, plant_times(b, plant, spec))
+            b.add_usage(aid, spec, plant_time(b, spec[6]))
         for subject, body, tags, at in plant.get("tickets", ()):
-            b.add_ticket(aid, subject, body, tags, parse_iso(at) if at else b.in_window(False))
+            b.add_ticket(aid, subject, body, tags, plant_time(b, at))
         for change_type, role, champion, at in plant.get("changes", ()):
             b.add_change(aid, change_type, role, champion, parse_iso(at))
+        departed = any(kind == "departure" and champion
+                       and LOOKBACK_START <= parse_iso(at) < AS_OF
+                       for kind, _, champion, at in plant.get("changes", ()))
+        assert departed == ("champion-departure" in plant["expect"].values()), plant["key"]
         mode = plant.get("calls", "in")
-        says = list(plant.get("says", ()))
         if mode == "none":
             continue
+        says = [dict(line, reply_key="not_signal" if line["sku"] in reasons else line["sku"])
+                for line in plant.get("says", ())]
         when = {"last_week": b.last_week(), "as_of": AS_OF}.get(mode) or b.in_window()
         groups = [[line] for line in says] if mode == "split" else [says]
         forms = ["transcript", "text"] if mode == "split" else [plant.get("form")]
-        for k, (group, form) in enumerate(zip(groups, forms)):
-            when_k = when if k == 0 else b.in_window()
-            call = b.add_call(aid, when_k, plants=group, form=form)
+        for k, (group, form) in enumerate(zip(groups, forms, strict=True)):
+            call = b.add_call(aid, when if k == 0 else b.in_window(), plants=group, form=form)
             for sku, reason in plant.get("not_signal", ()):
                 if any(line["sku"] == sku for line in group):
                     not_signal_calls.append((aid, sku, call["call_id"], reason))
+    return not_signal_calls
 
-    # Background accounts: silent, active without a call, or with one or two calls.
-    background = [a["id"] for a in b.accounts if a["id"] not in plant_ids.values()]
+
+def add_background(b: Builder, background: list[str], plant_ids: dict[str, str]) -> dict:
+    """Background accounts are silent, active without a call, or have one or two calls."""
     roles = (["silent"] * DEMO_SILENT_BACKGROUND + ["no_call"] * DEMO_NO_CALL_BACKGROUND
              + ["call"] * (len(background) - DEMO_SILENT_BACKGROUND - DEMO_NO_CALL_BACKGROUND))
     b.rng.shuffle(roles)
-    role_of = dict(zip(background, roles))
+    role_of = dict(zip(background, roles, strict=True))
     url_only_left = URL_ONLY_CALLS
     for aid in background:
         role = role_of[aid]
@@ -1356,52 +1406,44 @@ def build_demo(seed: int = DEMO_SEED) -> tuple[dict[str, list], dict, dict[str, 
                 url_only = url_only_left > 0 and n_calls == 1 and b.rng.random() < 0.05
                 url_only_left -= url_only
                 b.add_call(aid, b.in_window(), url_only=url_only)
-        if role != "silent":
-            for _ in range(b.rng.choice((0, 1, 1, 2, 3))):
-                b.background_usage(aid, b.in_window(False), above_band_ok=True)
-            if b.rng.random() < 0.3 or (role == "no_call" and b.rng.random() < 0.5):
-                b.background_ticket(aid, b.in_window(False))
-            if role == "no_call" and not any(e["account_id"] == aid for e in b.usage) \
-                    and not any(t["account_id"] == aid for t in b.tickets):
-                b.background_usage(aid, b.in_window(False))
+        if role == "silent":
+            continue
+        for _ in range(b.rng.choice((0, 1, 1, 2, 3))):
+            b.background_usage(aid, b.in_window(False), above_band_ok=True)
+        if b.rng.random() < 0.3 or (role == "no_call" and b.rng.random() < 0.5):
+            b.background_ticket(aid, b.in_window(False))
+        if role == "no_call" and not any(e["account_id"] == aid for e in b.usage) \
+                and not any(t["account_id"] == aid for t in b.tickets):
+            b.background_usage(aid, b.in_window(False))
     # A little noise on planted accounts too: in-band usage cannot change their outcome.
     for plant in PLANTS:
-        aid = plant_ids[plant["key"]]
         if not plant.get("silent") and b.rng.random() < 0.3:
-            b.background_usage(aid, b.in_window(False))
-
-    # Records outside the window that a correct run ignores.
-    silent_background = [a for a in background if role_of[a] == "silent"]
-    for aid in silent_background[:4] + [a for a in background if role_of[a] == "call"][:6]:
-        b.add_call(aid, b.last_week())
-    for aid in b.rng.sample(background, 12):
-        spec = gated("sso", 0, 3) if aid in silent_background[:2] else None
-        when = b.last_week()
-        if spec:  # strong-looking, but last week
-            b.add_usage(aid, spec, when)
-        else:
-            b.background_usage(aid, when)
-    for aid in b.rng.sample(background, 4):
-        b.background_ticket(aid, b.last_week())
-    edge = next(a for a in background if role_of[a] == "silent")
-    b.add_usage(edge, seats(b.meta[edge]["seats"], b.meta[edge]["seats"] * 2), AS_OF)
+            b.background_usage(plant_ids[plant["key"]], b.in_window(False))
     # Exactly on the smb seat_count edge (5 + 25 = 30.0): not above it, so not counted.
     edge_smb = next(a for a in background
                     if role_of[a] == "call" and b.meta[a]["segment"] == "smb")
     b.add_usage(edge_smb, seats(40, 52), b.in_window(False))
     assert b.usage[-1]["delta_pct"] == b.bands["smb"]["seat_count"]
-
     b.background_changes(background, 24)
     # A champion left a quiet background account inside the look-back: nothing to suppress.
     quiet = next(a for a in background if role_of[a] == "no_call")
     b.add_change(quiet, "departure", "Head of Data", True, parse_iso("2026-11-09T16:00:00Z"))
+    return role_of
 
-    check_background(taxonomy, b.background_texts + [a["name"] for a in b.accounts],
-                     b.background_tickets)
-    files = b.files()
-    check_demo_shape(files, plant_ids)
-    expected = expected_outcome(b, plant_ids, not_signal_calls, role_of)
-    return files, expected, references
+
+def add_outside_window(b: Builder, background: list[str], role_of: dict) -> None:
+    """Last week's records and records at exactly as_of: a correct run ignores them all."""
+    silent = [a for a in background if role_of[a] == "silent"]
+    with_calls = [a for a in background if role_of[a] == "call"]
+    for aid in silent[:4] + with_calls[:6]:
+        b.add_call(aid, b.last_week())
+    b.add_usage(silent[0], gated("sso", 0, 3), b.last_week())
+    b.add_usage(silent[0], seats(b.meta[silent[0]]["seats"], b.meta[silent[0]]["seats"] * 2),
+                AS_OF)
+    for aid in b.rng.sample(background, 12):
+        b.background_usage(aid, b.last_week(), above_band_ok=True)
+    for aid in b.rng.sample(background, 4):
+        b.background_ticket(aid, b.last_week())
 
 
 def swap_ids(b: Builder, one: dict, other: dict, plant_ids: dict[str, str]) -> None:
@@ -1454,10 +1496,13 @@ def expected_outcome(b: Builder, plant_ids: dict[str, str], not_signal_calls, ro
         "digests": digests,
         "not_signal": sorted([list(n) for n in not_signal_calls]),
         "needs_human_review": sorted([list(s) for s in shown if s[1] in SKUS_WITHOUT_ACTIONS]),
+        # Not part of a run's output: which planted scenario sits on which account, and why.
+        "scenarios": [[p["key"], plant_ids[p["key"]], account[plant_ids[p["key"]]]["owner_email"],
+                       p.get("why", "")] for p in PLANTS],
     }
 
 
-def check_demo_shape(files: dict[str, list], plant_ids: dict[str, str]) -> None:
+def check_demo_shape(files: dict[str, list]) -> None:
     """The demo week looks like the brief says it should."""
     counts = {}
     for acc in files["accounts"]:
@@ -1471,11 +1516,15 @@ def check_demo_shape(files: dict[str, list], plant_ids: dict[str, str]) -> None:
             n_turns = len(call["transcript"])
         elif "transcript_text" in call:
             text = call["transcript_text"]
-            n_turns = sum(1 for line in text.splitlines() if ": " in line[:40])
+            names = [a["name"] for a in call["attendees"]] + ["Sam Patel"]
+            n_turns = sum(1 for line in text.splitlines()
+                          if any(line.startswith(n + ": ") for n in names))
         else:
             continue
         n_words = len(text.split())
         assert 300 <= n_words <= 700 and 15 <= n_turns <= 40, (call["call_id"], n_words, n_turns)
+    url_only = sum(1 for c in files["calls"] if "transcript_url" in c)
+    assert 2 <= url_only <= URL_ONLY_CALLS, url_only
     owners = {}
     for acc in files["accounts"]:
         owners.setdefault(acc["owner_email"], set()).add(acc.get("owner_name"))
@@ -1497,6 +1546,9 @@ def build_portfolio(n_accounts: int, *, seed: int = 7,
     references = demo_references()
     taxonomy = Taxonomy(references[TAXONOMY_FILE].decode("utf-8"))
     b = Builder(seed, parse_baselines(references[BASELINE_FILE].decode("utf-8")))
+    # Checking every word of a 10k x 4500-word portfolio would dominate the run time;
+    # the texts come from the same pools, so a sample proves the point.
+    b.keep_texts = 20_000
     csms = list(CSMS)
     n_csms = max(len(CSMS), round(n_accounts / 36))
     taken = {c[0] for c in csms}
@@ -1525,9 +1577,7 @@ def build_portfolio(n_accounts: int, *, seed: int = 7,
         if b.rng.random() < 0.3:
             b.background_ticket(aid, b.in_window(False))
     b.background_changes([a["id"] for a in b.accounts], max(1, n_accounts // 10))
-    # Checking every word of a 10k x 4500-word portfolio would dominate the run time;
-    # the pools are the same, so a sample proves the point.
-    check_background(taxonomy, b.background_texts[:20_000], b.background_tickets)
+    check_background(taxonomy, b.background_texts, b.background_tickets)
     return b.files()
 
 
