@@ -1,0 +1,80 @@
+"""End to end over examples/portfolio: the exact sets its generator planted.
+
+examples/portfolio/expected.json is written by examples/generate_portfolio.py from its
+scenario table (not by re-running esd), so this compares two independent accounts of
+what the contract's rules give for the demo week.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from esd.cli import app
+
+DEMO = ROOT / "examples" / "portfolio"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "digests"
+    result = CliRunner().invoke(app, [
+        "dry-run", "--input-dir", str(DEMO), "--references", str(DEMO / "references"),
+        "--as-of", "2026-11-23", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = json.loads((DEMO / "expected.json").read_text())
+    return json.loads((out / "run.json").read_text()), expected, out
+
+
+def test_diagnostics_match_the_plan(demo):
+    run, expected, _ = demo
+    assert run["as_of"] == expected["as_of"]
+    assert run["diagnostics"]["accounts_in_scope"] == expected["accounts_in_scope"] >= 200
+    assert run["diagnostics"]["accounts_silent"] == len(expected["silent"])
+    assert run["coverage_pct"] == expected["coverage_pct"]
+    assert run["diagnostics"]["champion_suppressions"] == expected["champion_suppressions"]
+
+
+def test_strong_weak_and_overflow_per_csm(demo):
+    run, expected, _ = demo
+    got = {d["owner_email"]: d for d in run["digests"]}
+    assert sorted(got) == sorted(expected["digests"])
+    assert len(got) >= 5
+    for email, plan in expected["digests"].items():
+        digest = got[email]
+        assert [[s["account_id"], s["sku"]] for s in digest["strong"]] == plan["strong"], email
+        assert digest["overflow"] == plan["overflow"], email
+        assert sorted([w["account_id"], w["sku"], w["reason"]] for w in digest["weak"]) == \
+            sorted(plan["weak"]), email
+
+
+def test_not_signal_entries(demo):
+    run, expected, _ = demo
+    got = sorted([n["account_id"], n["sku"], n["source_id"], n["reason"]]
+                 for n in run["not_signal"])
+    assert got == sorted(expected["not_signal"])
+    assert {n[3] for n in got} == {"conditional", "negative-example"}
+
+
+def test_needs_human_review_for_the_sku_without_actions(demo):
+    run, expected, _ = demo
+    review = sorted([s["account_id"], s["sku"]] for d in run["digests"] for s in d["strong"]
+                    if s["action"] == "needs human review")
+    assert review == sorted(expected["needs_human_review"]) != []
+
+
+def test_every_digest_renders_the_seed_layout(demo):
+    run, _, out = demo
+    for digest in run["digests"]:
+        text = (out / digest["file"]).read_text()
+        assert text.startswith("# Expansion-signal digest — 2026-11-23 — ")
+        assert "## Strong signals — act this week" in text
+        assert "## Weak signals — worth a glance" in text
+        assert f"- Taxonomy file hash: {run['diagnostics']['taxonomy_hash']}" in text
+        for strong in digest["strong"]:
+            assert f"Action: {strong['action']}" in text
+            quote = " ".join(strong["call_evidence"][0]["quote"].split())
+            assert f'> "{quote}"' in text
