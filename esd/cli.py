@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from esd import runner
 from esd.errors import EsdError, InputError
+from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
 from esd.runner import Settings
 
 app = typer.Typer(
@@ -130,8 +132,8 @@ def dry_run(
         templates = Path("templates")
     try:
         settings = _settings(input_dir, references, as_of, window_days, cap_per_csm, templates)
-        with _progress(is_quiet) as (advance, set_total):
-            result, files = runner.dry_run(settings, advance, set_total)
+        with _ProgressBar.unless(is_quiet) as progress:
+            result, files = runner.dry_run(settings, progress)
         runner.write_atomically(out, files)
     except EsdError as exc:
         _fail(exc)
@@ -139,26 +141,30 @@ def dry_run(
         _summary(result, out)
 
 
-class _progress:
-    """A rich progress bar over calls and tickets on a terminal; nothing otherwise."""
+class _ProgressBar:
+    """A rich progress bar over calls and tickets (esd.pipeline.extract.Progress)."""
 
-    def __init__(self, quiet: bool) -> None:
-        self.bar = None if quiet or not err_console.is_terminal else Progress(
-            TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True)
-        self.task = None
-
-    def __enter__(self):
-        if self.bar is None:
-            return None, None
-        self.bar.start()
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err_console, transient=True)
         self.task = self.bar.add_task("extract", total=None)
-        return (lambda n: self.bar.advance(self.task, n),
-                lambda total: self.bar.update(self.task, total=total))
 
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+    @classmethod
+    @contextmanager
+    def unless(cls, quiet: bool):
+        """A bar on a terminal, None when quiet or when stderr is not a terminal."""
+        if quiet or not err_console.is_terminal:
+            yield None
+            return
+        progress = cls()
+        with progress.bar:
+            yield progress
+
+    def total(self, n: int) -> None:
+        self.bar.update(self.task, total=n)
+
+    def advance(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
 
 
 def _summary(result, out: Path) -> None:
@@ -198,8 +204,6 @@ def coverage(
 
         esd coverage --input-dir examples/portfolio --as-of 2026-11-23
     """
-    from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
-
     try:
         report = runner.coverage_report(
             _settings(input_dir, references, as_of, window_days, 3))

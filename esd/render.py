@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from esd.defaults import defaults_dir
 from esd.models import Digest, Mention, RunResult, Signal
 
 TEMPLATE = "digest.md.j2"
@@ -57,11 +57,8 @@ def oneline(text: str) -> str:
 
 
 def default_templates() -> Path:
-    """The templates shipped in the wheel, or the checkout's own `templates/`."""
-    packaged = resources.files("esd") / "_defaults" / "templates"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The built-in templates folder."""
+    return defaults_dir() / "templates"
 
 
 def environment(template_dir: Path) -> Environment:

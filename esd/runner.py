@@ -10,13 +10,12 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 from esd.connectors.files import ACCOUNTS, load_portfolio
+from esd.defaults import defaults_dir
 from esd.errors import InputError
 from esd.models import Portfolio, RunResult
 from esd.pipeline import make_window, run_pipeline
@@ -66,14 +65,9 @@ def load_inputs(settings: Settings) -> tuple[Portfolio, References]:
 
 
 def dry_run(settings: Settings, progress: Progress | None = None,
-            progress_total: Callable[[int], None] | None = None,
             ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
     portfolio, refs = load_inputs(settings)
-    if progress_total:
-        window = make_window(settings.as_of, settings.window_days)
-        progress_total(sum(1 for c in portfolio.calls if c.occurred_at in window)
-                       + sum(1 for t in portfolio.tickets if t.opened_at in window))
     result = run_pipeline(
         portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
         cap_per_csm=settings.cap_per_csm, taxonomy_display=_display(refs.taxonomy.path),
@@ -167,14 +161,6 @@ def check(references: Path, input_dir: Path | None) -> list[Problem]:
         return problems
     accounts = load_portfolio(input_dir).accounts if input_dir else None
     return problems + lint(refs, accounts, input_dir / ACCOUNTS if input_dir else None)
-
-
-def defaults_dir() -> Path:
-    """The defaults shipped in the wheel (`esd/_defaults`), or the checkout's root."""
-    packaged = resources.files("esd") / "_defaults"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent
 
 
 def init(target: Path, force: bool = False) -> list[Path]:

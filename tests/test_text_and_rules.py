@@ -139,3 +139,25 @@ def test_anchor_groups_skip_words_folding_produces():
     assert RuleExtractor(tax)._anchors is None
     assert run(tax, said((DANA, "We'd really not.")))
     assert not run(tax, said((DANA, "We really not.")))
+
+
+def test_extract_stage_reports_progress_per_call_and_ticket():
+    from esd.pipeline.extract import extract
+
+    class Recorder:
+        def __init__(self):
+            self.events = []
+
+        def total(self, n):
+            self.events.append(("total", n))
+
+        def advance(self, n=1):
+            self.events.append(("advance", n))
+
+    tax = taxonomy(call=["SCIM"])
+    ticket = Ticket(account_id="a1", ticket_id="T1", subject="s", body_summary="b", tags=[],
+                    opened_at=WHEN)
+    recorder = Recorder()
+    extract([said((DANA, "SCIM.")), said((DANA, "Hi."))], [ticket], [], tax,
+            RuleExtractor(tax), recorder)
+    assert recorder.events == [("total", 3)] + [("advance", 1)] * 3

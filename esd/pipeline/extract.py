@@ -8,14 +8,20 @@ data and map to SKUs here, the same way whatever extractor runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from esd.models import Attendee, Call, Mention, Ticket, UsageEvent
 from esd.references.schema import Taxonomy
 
-Progress = Callable[[int], None]
+
+class Progress(Protocol):
+    """Where long work reports how far it is (a progress bar on a terminal)."""
+
+    def total(self, n: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
 
 
 class Extractor(Protocol):
@@ -48,6 +54,8 @@ def extract(
     progress: Progress | None = None,
 ) -> Evidence:
     """All evidence of the window: text mentions, ticket triggers, and usage triggers."""
+    if progress:
+        progress.total(len(calls) + len(tickets))
     return Evidence(
         mentions=extractor.extract(calls, tickets, progress),
         ticket_hits=ticket_trigger_hits(tickets, taxonomy),

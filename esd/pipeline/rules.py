@@ -117,13 +117,13 @@ class RuleExtractor:
             mentions.extend(self._scan(customer_turns(call), call.account_id, call.call_id,
                                        "call", call.occurred_at))
             if progress:
-                progress(1)
+                progress.advance()
         for ticket in tickets:
             units = [Turn(ticket.subject, None), Turn(ticket.body_summary, None)]
             mentions.extend(self._scan(units, ticket.account_id, ticket_id(ticket), "ticket",
                                        ticket.opened_at))
             if progress:
-                progress(1)
+                progress.advance()
         return mentions
 
     def _hit_units(self, units: list[Turn]) -> set[int]:
