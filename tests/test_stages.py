@@ -198,3 +198,48 @@ def test_flooding_fires_on_the_third_consecutive_over_cap_run():
     warning = guards.flood_warning([4, 5], 6, 3)
     assert "last 3 runs averaged 5.0 per week" in warning
     assert "Consider tightening the strong-vs-weak cutoff" in warning
+
+
+def test_last_commit_date_comes_from_git(tmp_path):
+    import subprocess
+
+    from esd.references import last_commit
+
+    path = tmp_path / "1-expansion-signal-taxonomy.md"
+    path.write_text("x")
+    assert last_commit(path) is None  # not a repository
+    env = {"GIT_AUTHOR_DATE": "2026-03-01T12:00:00+00:00",
+           "GIT_COMMITTER_DATE": "2026-03-01T12:00:00+00:00", "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path)}
+    for args in (["init", "-q"], ["add", path.name],
+                 ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "m"]):
+        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True)
+    assert last_commit(path) == datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_run_pipeline_flood_warning_from_history_and_hash(refs):
+    from builders import call
+
+    from esd.models import Call
+    from esd.pipeline import run_pipeline
+
+    accounts = [acct(f"a{i}", arr=1000.0 * i) for i in range(1, 6)]
+    calls = [Call.model_validate(call(a.id, f"c{a.id}", [("Dana Lee", "Do you support SSO?")]),
+                                 strict=False) for a in accounts]
+    events = [UsageEvent.model_validate(event(a.id, "tier_gated_feature_attempt",
+                                              "tier_gated_feature_attempts", 100.0,
+                                              feature="sso"), strict=False) for a in accounts]
+    portfolio = Portfolio(accounts=accounts, calls=calls, usage_events=events, tickets=[],
+                          stakeholder_changes=[])
+    history = {"ana.ruiz@lumen.example.com": [4, 6]}
+    result = run_pipeline(portfolio, refs, as_of=AS_OF, cap_per_csm=3, history=history)
+    [digest] = result.digests
+    assert digest.overflow == 2 and digest.strong_total == 5
+    assert digest.warnings[0].startswith(
+        "_Strong-signal threshold may be too loose — last 3 runs averaged 5.0 per week.")
+    import hashlib
+
+    raw = (refs.directory / "1-expansion-signal-taxonomy.md").read_bytes()
+    assert result.diagnostics.taxonomy_hash == hashlib.sha256(raw).hexdigest()[:7]
+    no_history = run_pipeline(portfolio, refs, as_of=AS_OF, cap_per_csm=3)
+    assert no_history.digests[0].warnings == []
