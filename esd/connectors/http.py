@@ -1,0 +1,204 @@
+"""The one HTTP layer every connector uses: client, retries, rate limit, read-only guard.
+
+A `Source` is one live system. Connectors call `source.get(path, params)` or
+`source.query(path, body)` (for vendors whose read endpoints are POSTs, such as Gong's
+`/v2/calls/extensive`) and get parsed JSON back. Everything else happens here, once:
+
+- retries on connection errors, timeouts, 429 and 5xx, with exponential backoff and
+  jitter, honouring the vendor's Retry-After header (seconds or HTTP date, clamped);
+- a per-host rate limiter (Gong allows about 3 requests a second);
+- read-only by construction: any method other than GET is refused unless the path is
+  one the connector declared as a query (`query_paths`), before anything is sent;
+- errors as `SourceError` naming the system, method, path, status and vendor request
+  id, never the full URL, a header or a credential; 4xx other than 429 fail at once.
+
+Connectors never retry on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from esd.errors import SourceError
+
+log = logging.getLogger("esd.http")
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+REQUEST_ID_HEADERS = ("x-request-id", "x-gong-request-id", "x-zendesk-request-id",
+                      "x-intercom-request-id", "correlation-id")
+
+
+class ReadOnlyViolation(SourceError):
+    """A connector tried to send something other than a read. A bug, never retried."""
+
+
+class Retriable(Exception):
+    """A failed attempt worth repeating (429, 5xx, transport error)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+class HeaderAuth(httpx.Auth):
+    """A secret sent in a vendor header (Gainsight's `AccessKey`)."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self._header, self._value = header, value
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers[self._header] = self._value
+        yield request
+
+
+class RateLimiter:
+    """At most `per_second` requests a second, spaced evenly; thread-safe."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / per_second
+        self._clock, self._sleep = clock, sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if now < self._next:
+                self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+def parse_retry_after(value: str | None, max_delay: float) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or HTTP date), clamped."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), max_delay)
+
+
+def make_retrying(max_attempts: int = 5, max_delay: float = 60.0, base: float = 0.5,
+                  sleep: Callable[[float], None] = time.sleep) -> Retrying:
+    """Tenacity retry policy: Retriable errors only, Retry-After first, else jittered
+    exponential backoff; re-raises the last error after `max_attempts`."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retriable) and exc.retry_after is not None:
+            return exc.retry_after
+        exp = min(max_delay, base * 2 ** (state.attempt_number - 1))
+        return random.uniform(exp / 2, exp)
+
+    return Retrying(retry=retry_if_exception_type(Retriable), wait=wait,
+                    stop=stop_after_attempt(max_attempts), sleep=sleep, reraise=True)
+
+
+@dataclass
+class Source:
+    """One live system behind a base URL (see the module docstring)."""
+
+    system: str  # "Gong", "Gainsight", ...: the name users see in errors
+    client: httpx.Client
+    query_paths: Collection[str] = ()  # POST paths that only read
+    rate_limiter: RateLimiter | None = None
+    retry_after_header: str = "Retry-After"
+    empty_statuses: Collection[int] = ()  # statuses that mean "no data" (Gong: 404)
+    max_attempts: int = 5
+    max_delay: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    requests: int = field(default=0, init=False)  # sent, retries included
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def query(self, path: str, body: Any) -> Any:
+        """A POST that only reads (the path must be one of `query_paths`)."""
+        return self.request("POST", path, json=body)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Parsed JSON of a successful read, None for an `empty_statuses` answer."""
+        if not (method == "GET" or (method == "POST" and path in self.query_paths)):
+            raise ReadOnlyViolation(f"{self.system}: refusing {method} {path}: esd only reads")
+        retrying = make_retrying(self.max_attempts, self.max_delay, sleep=self.sleep)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(method, path, **kwargs)
+        except Retriable as exc:
+            raise SourceError(f"{self.system}: {method} {path} failed after "
+                              f"{self.max_attempts} attempts: {exc}") from None
+        return None  # unreachable: tenacity either returns or raises
+
+    def _attempt(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.rate_limiter:
+            self.rate_limiter.wait()
+        self.requests += 1
+        started = time.monotonic()
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Retriable(f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise Retriable(f"connection failed ({type(exc).__name__})") from None
+        log.debug("%s %s %s -> %s in %.2fs", self.system, method, path,
+                  response.status_code, time.monotonic() - started)
+        return self._check(method, path, response)
+
+    def _check(self, method: str, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status in self.empty_statuses:
+            return None
+        if status in RETRY_STATUS:
+            wait = parse_retry_after(response.headers.get(self.retry_after_header),
+                                     self.max_delay)
+            raise Retriable(f"status {status}", retry_after=wait)
+        if status >= 400:
+            rid = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers),
+                       None)
+            what = ("rejected the credentials" if status in (401, 403)
+                    else f"answered {status} {response.reason_phrase}")
+            suffix = f" (request id {rid})" if rid else ""
+            raise SourceError(f"{self.system}: {method} {path} {what}{suffix}")
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError(f"{self.system}: {method} {path} answered {status} with a body "
+                              "that is not JSON") from None
+
+
+def make_client(base_url: str, auth: httpx.Auth | None = None,
+                headers: Mapping[str, str] | None = None,
+                timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
+    """An httpx client for one base URL; connectors pass paths relative to it."""
+    return httpx.Client(base_url=base_url.rstrip("/"), auth=auth, headers=dict(headers or {}),
+                        timeout=timeout, follow_redirects=False)
