@@ -1,0 +1,187 @@
+"""Zendesk Support tickets (contract §8), read from the incremental cursor export.
+
+One pass over `GET /api/v2/incremental/tickets/cursor.json` from the window's start,
+with the tickets' organizations sideloaded (`include=organizations`); the export
+returns every ticket *changed* since then, so tickets are deduplicated by id and kept
+when created inside the window. A ticket's account is its organization's
+`external_id` (or a domain, or an organization field: `account_key` in esd.toml).
+Wire format: ../shared/api-notes.md §3.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Set
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+from esd.connectors.base import Pulled, setting
+from esd.connectors.http import BearerAuth, RateLimiter, Source, make_client
+from esd.connectors.tickets import ticket_text
+from esd.errors import InputError, SourceError
+from esd.models import Ticket, Window
+
+SYSTEM = "Zendesk"
+BASE_URL = "https://{subdomain}.zendesk.com"
+EXPORT_PATH = "/api/v2/incremental/tickets/cursor.json"
+SIDELOAD = "organizations"
+PAGE_SIZE = 1000  # the export's maximum
+REQUESTS_PER_MINUTE = 10  # the incremental export's own limit (30 with High Volume)
+ACCOUNT_KEY = "external_id"  # or "domain", or "field:<organization field key>"
+DELETED = "deleted"
+
+
+class ZendeskConfig(BaseModel):
+    """Where Zendesk is, how to sign in, and how an organization names its account."""
+
+    base_url: str
+    email: str | None = None  # with api_token: Basic `{email}/token:{api_token}`
+    api_token: SecretStr | None = None
+    oauth_token: SecretStr | None = None  # used when there is no email + api_token
+    account_key: str = ACCOUNT_KEY
+    page_size: int = Field(PAGE_SIZE, ge=1, le=1000)
+    requests_per_minute: float = Field(REQUESTS_PER_MINUTE, gt=0)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> ZendeskConfig:
+        """Settings from the environment and esd.toml's [zendesk]; a missing credential
+        is an InputError naming its variable."""
+        base_url = setting(env, section, "ZENDESK_URL", "base_url")
+        if not base_url:
+            subdomain = setting(env, section, "ZENDESK_SUBDOMAIN", "subdomain")
+            if not subdomain:
+                raise InputError(f"{SYSTEM}: environment variable ZENDESK_URL or "
+                                 "ZENDESK_SUBDOMAIN is not set (see .env.example)")
+            base_url = BASE_URL.format(subdomain=subdomain)
+        email = setting(env, section, "ZENDESK_EMAIL", "email")
+        api_token, oauth_token = env.get("ZENDESK_API_TOKEN"), env.get("ZENDESK_OAUTH_TOKEN")
+        if api_token and email:
+            oauth_token = None
+        elif oauth_token:
+            api_token = None
+        elif api_token:
+            raise InputError(f"{SYSTEM}: environment variable ZENDESK_EMAIL is not set (the "
+                             "API token signs in as {email}/token; see .env.example)")
+        else:
+            raise InputError(f"{SYSTEM}: environment variable ZENDESK_API_TOKEN (with "
+                             "ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN is not set "
+                             "(see .env.example)")
+        values = {
+            "base_url": base_url, "email": email,
+            "api_token": api_token, "oauth_token": oauth_token,
+            "account_key": setting(env, section, "ZENDESK_ACCOUNT_KEY", "account_key",
+                                   ACCOUNT_KEY),
+            "page_size": setting(env, section, "ZENDESK_PAGE_SIZE", "page_size", PAGE_SIZE),
+            "requests_per_minute": setting(env, section, "ZENDESK_REQUESTS_PER_MINUTE",
+                                           "requests_per_minute", REQUESTS_PER_MINUTE),
+        }
+        key = str(values["account_key"])
+        if key not in ("external_id", "domain") and not (
+                key.startswith("field:") and key[len("field:"):].strip()):
+            raise InputError(f"esd.toml [zendesk] account_key = {key!r}: use external_id, "
+                             "domain or field:<organization field key>")
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = [f"esd.toml [zendesk] {'.'.join(map(str, e['loc']))}: {e['msg']}"
+                        for e in exc.errors(include_url=False)]
+            raise InputError("; ".join(problems), problems) from None
+
+
+def open_source(cfg: ZendeskConfig, sleep: Callable[[float], None] = time.sleep) -> Source:
+    """The Zendesk `Source`: API token (Basic) or OAuth (Bearer), export rate limit."""
+    if cfg.api_token is not None:
+        auth: httpx.Auth = httpx.BasicAuth(f"{cfg.email}/token",
+                                           cfg.api_token.get_secret_value())
+    elif cfg.oauth_token is not None:
+        auth = BearerAuth(cfg.oauth_token.get_secret_value())
+    else:  # from_env never builds this; a hand-made config might
+        raise InputError(f"{SYSTEM}: no credential (ZENDESK_API_TOKEN or ZENDESK_OAUTH_TOKEN)")
+    return Source(SYSTEM, make_client(cfg.base_url, auth),
+                  rate_limiter=RateLimiter(cfg.requests_per_minute / 60, sleep=sleep),
+                  sleep=sleep)
+
+
+def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
+                  known_accounts: Set[str]) -> Pulled[Ticket]:
+    """Tickets created inside `window` whose organization maps to a known account;
+    the rest of the window's tickets are counted in `unmapped`."""
+    latest: dict[Any, dict[str, Any]] = {}
+    organizations: dict[Any, dict[str, Any]] = {}
+    for page in _export_pages(source, cfg, window):
+        for org in page.get("organizations") or []:
+            organizations[org.get("id")] = org
+        for raw in page.get("tickets") or []:
+            if raw.get("id") is not None:
+                latest[raw["id"]] = raw  # a ticket changed twice comes twice: keep the last
+    pulled: Pulled[Ticket] = Pulled()
+    for raw in latest.values():
+        opened = _parse_time(raw.get("created_at"))
+        if raw.get("status") == DELETED or opened is None or opened not in window:
+            continue
+        org = organizations.get(raw.get("organization_id"))
+        account = _account_id(org, cfg.account_key, known_accounts) if org else None
+        if account is None:
+            pulled.unmapped += 1
+        else:
+            pulled.records.append(_to_ticket(raw, account))
+    pulled.records.sort(key=lambda t: (t.opened_at, t.ticket_id or ""))
+    return pulled
+
+
+def _export_pages(source: Source, cfg: ZendeskConfig, window: Window) -> Iterator[dict]:
+    # First page by start_time, then after_cursor until end_of_stream (api-notes §3).
+    fixed = {"include": SIDELOAD, "per_page": cfg.page_size}
+    params: dict[str, Any] = {"start_time": int(window.start.timestamp()), **fixed}
+    seen: set[str] = set()
+    while True:
+        body = source.get(EXPORT_PATH, params) or {}
+        yield body
+        if body.get("end_of_stream", True):
+            return
+        cursor = body.get("after_cursor")
+        if not cursor or cursor in seen:
+            raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} gave no new after_cursor before "
+                              "end_of_stream")
+        seen.add(cursor)
+        params = {"cursor": cursor, **fixed}
+
+
+def _account_id(org: Mapping[str, Any], account_key: str, known: Set[str]) -> str | None:
+    """The known account an organization names under `account_key`, else None."""
+    if account_key == "domain":
+        candidates = org.get("domain_names") or []
+    elif account_key.startswith("field:"):
+        fields = org.get("organization_fields") or {}
+        candidates = [fields.get(account_key[len("field:"):].strip())]
+    else:
+        candidates = [org.get("external_id")]
+    for value in candidates:
+        if value is not None and str(value).strip() in known:
+            return str(value).strip()
+    return None
+
+
+def _to_ticket(raw: Mapping[str, Any], account_id: str) -> Ticket:
+    """A ticket of the export as a Ticket record (`description` is the first comment)."""
+    return Ticket(
+        account_id=account_id,
+        subject=raw.get("subject") or raw.get("raw_subject") or "",
+        body_summary=ticket_text(raw.get("description")),
+        tags=[str(tag) for tag in raw.get("tags") or []],
+        opened_at=_parse_time(raw.get("created_at")),
+        ticket_id=str(raw["id"]),
+    )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
