@@ -1,0 +1,240 @@
+"""Intercom conversations as tickets (contract §8, `ESD_TICKET_SOURCE=intercom`).
+
+One search for the conversations created in the window (`POST /conversations/search`,
+a read, followed by `pages.next.starting_after`), then, per conversation, its company:
+the conversation's own `company` where the API version carries one (2.16+), else the
+companies of its contacts (`GET /contacts/{id}/companies`, cached). The company's
+`company_id` (or the configured `account_key`) is the account id; conversations that
+map to no known account, or to several, are dropped and counted, never guessed.
+
+Where a teammate started the conversation, the first customer message is in the
+conversation's parts, which only `GET /conversations/{id}` returns.
+
+Wire format: ../shared/api-notes.md §4 and the vendored OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+from esd.connectors.base import Pulled, secret, setting
+from esd.connectors.http import BearerAuth, Source, make_client
+from esd.connectors.tickets import ticket_text
+from esd.errors import InputError, SourceError
+from esd.models import Ticket, Window
+
+SYSTEM = "Intercom"
+DEFAULT_URL = "https://api.intercom.io"
+DEFAULT_VERSION = "2.14"
+DEFAULT_ACCOUNT_KEY = "company_id"
+PER_PAGE = 150  # the search API's maximum
+SEARCH_PATH = "/conversations/search"
+CONVERSATION_PATH = "/conversations/{id}"
+CONTACT_COMPANIES_PATH = "/contacts/{id}/companies"
+CUSTOMER_AUTHORS = frozenset({"user", "lead", "contact"})
+SUBJECT_LIMIT = 250  # a subject taken from a message's first line is capped here
+
+# Line ends in a message body, for "the first line" when a conversation has no subject.
+_LINE_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|pre|tr)\s*>|\n", re.I)
+
+
+class IntercomConfig(BaseModel):
+    """Where and how to read Intercom: environment first, then esd.toml `[intercom]`."""
+
+    token: SecretStr
+    base_url: str = DEFAULT_URL
+    version: str = DEFAULT_VERSION
+    # A company field holding the CRM account id; a dotted path reaches into
+    # custom attributes ("custom_attributes.sfdc_account_id").
+    account_key: str = Field(DEFAULT_ACCOUNT_KEY, min_length=1)
+    per_page: int = Field(PER_PAGE, ge=1, le=PER_PAGE)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> IntercomConfig:
+        """Settings from `env` (INTERCOM_*) and the `[intercom]` table; a missing
+        INTERCOM_ACCESS_TOKEN or a bad table value is an InputError (exit 2)."""
+        token = secret(env, "INTERCOM_ACCESS_TOKEN", SYSTEM)
+        values = {
+            "token": token,
+            "base_url": setting(env, section, "INTERCOM_URL", "base_url", DEFAULT_URL),
+            "version": setting(env, section, "INTERCOM_VERSION", "version", DEFAULT_VERSION),
+            "account_key": section.get("account_key", DEFAULT_ACCOUNT_KEY),
+            "per_page": section.get("per_page", PER_PAGE),
+        }
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = [f"{_origin(env, str(e['loc'][0]))}: {e['msg']}"
+                        for e in exc.errors(include_url=False)]
+            raise InputError("\n".join(problems), problems) from None
+
+
+def _origin(env: Mapping[str, str], field: str) -> str:
+    var = {"base_url": "INTERCOM_URL", "version": "INTERCOM_VERSION"}.get(field)
+    return var if var and env.get(var) else f"esd.toml [intercom] {field}"
+
+
+def open_source(cfg: IntercomConfig, **options: Any) -> Source:
+    """A read-only Source for Intercom; `options` go to `Source` (tests pass `sleep`)."""
+    client = make_client(cfg.base_url, BearerAuth(cfg.token.get_secret_value()),
+                         headers={"Intercom-Version": cfg.version,
+                                  "Accept": "application/json"})
+    client.event_hooks["response"].append(_reset_as_retry_after)
+    return Source(SYSTEM, client, query_paths={SEARCH_PATH}, **options)
+
+
+def _reset_as_retry_after(response: httpx.Response) -> None:
+    # Intercom's 429 carries no Retry-After, only X-RateLimit-Reset, a Unix time
+    # (api-notes §4). The shared layer reads Retry-After, so translate; a 429 without
+    # either falls back to the layer's jittered backoff.
+    reset = response.headers.get("X-RateLimit-Reset")
+    if response.status_code == 429 and reset and "Retry-After" not in response.headers:
+        try:
+            wait = max(0, math.ceil(float(reset) - time.time()))
+        except ValueError:
+            return
+        response.headers["Retry-After"] = str(wait)
+
+
+def fetch_tickets(source: Source, cfg: IntercomConfig, window: Window,
+                  known_accounts: set[str]) -> Pulled[Ticket]:
+    """The conversations created in `window` as Tickets of known accounts."""
+    pulled: Pulled[Ticket] = Pulled()
+    companies: dict[str, list[dict[str, Any]]] = {}  # contact id -> its companies
+    for conversation in _search(source, cfg, window):
+        account = _account_of(source, cfg, conversation, known_accounts, companies)
+        if account is None:
+            pulled.unmapped += 1
+            continue
+        if not _customer_started(conversation):
+            # The list item has no parts; the full conversation does.
+            path = CONVERSATION_PATH.format(id=conversation["id"])
+            conversation = source.get(path) or conversation
+        pulled.records.append(_to_ticket(conversation, account))
+    return pulled
+
+
+def search_body(cfg: IntercomConfig, window: Window) -> dict[str, Any]:
+    """The first search request for `window`.
+
+    Date fields accept only `=`, `<` and `>`, in whole seconds, and the docs disagree
+    on whether `>`/`<` include the bound: the query asks for a little more than the
+    half-open window and `_search` trims it exactly.
+    """
+    after = math.floor(window.start.timestamp()) - 1
+    before = math.ceil(window.end.timestamp())
+    return {
+        "query": {"operator": "AND", "value": [
+            {"field": "created_at", "operator": ">", "value": after},
+            {"field": "created_at", "operator": "<", "value": before},
+        ]},
+        "pagination": {"per_page": cfg.per_page},
+    }
+
+
+def _search(source: Source, cfg: IntercomConfig, window: Window):
+    body: dict[str, Any] | None = search_body(cfg, window)
+    seen_ids: set[str] = set()
+    cursors: set[str] = set()
+    while body is not None:
+        page = source.query(SEARCH_PATH, body) or {}
+        for conversation in page.get("conversations") or []:
+            cid = str(conversation.get("id"))
+            if cid in seen_ids or _opened_at(conversation) not in window:
+                continue
+            seen_ids.add(cid)
+            yield conversation
+        body = _next_body(body, page)
+        cursor = body and body["pagination"]["starting_after"]
+        if cursor in cursors:
+            raise SourceError(f"{SYSTEM}: POST {SEARCH_PATH} returned the same page "
+                              "cursor twice")
+        if cursor:
+            cursors.add(cursor)
+
+
+def _next_body(body: dict[str, Any], page: Mapping[str, Any]) -> dict[str, Any] | None:
+    cursor = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
+    if not cursor:
+        return None
+    return {**body, "pagination": {**body["pagination"], "starting_after": cursor}}
+
+
+def _account_of(source: Source, cfg: IntercomConfig, conversation: Mapping[str, Any],
+                known: set[str], cache: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The one known account the conversation belongs to, else None."""
+    company = conversation.get("company")
+    if company:  # 2.16+: the conversation names its company; that decides
+        key = _company_key(company, cfg.account_key)
+        return key if key in known else None
+    contacts = (conversation.get("contacts") or {}).get("contacts") or []
+    found: set[str] = set()
+    for contact in contacts:
+        contact_id = contact.get("id")
+        if not contact_id:
+            continue
+        if contact_id not in cache:
+            answer = source.get(CONTACT_COMPANIES_PATH.format(id=contact_id)) or {}
+            # The spec's schema names the list `companies`; its example and the live
+            # API use `data`. A contact's companies are not paged past the first page.
+            cache[contact_id] = answer.get("data") or answer.get("companies") or []
+        found.update(k for c in cache[contact_id]
+                     if (k := _company_key(c, cfg.account_key)) in known)
+    return found.pop() if len(found) == 1 else None
+
+
+def _company_key(company: Mapping[str, Any], account_key: str) -> str | None:
+    value: Any = company
+    for part in account_key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return None if value in (None, "") else str(value)
+
+
+def _customer_started(conversation: Mapping[str, Any]) -> bool:
+    author = (conversation.get("source") or {}).get("author") or {}
+    return author.get("type") in CUSTOMER_AUTHORS
+
+
+def _opened_at(conversation: Mapping[str, Any]) -> datetime:
+    return datetime.fromtimestamp(int(conversation["created_at"]), UTC)
+
+
+def _first_customer_body(conversation: Mapping[str, Any]) -> str | None:
+    if _customer_started(conversation):
+        return conversation["source"].get("body")
+    parts = (conversation.get("conversation_parts") or {}).get("conversation_parts") or []
+    for part in parts:
+        if (part.get("author") or {}).get("type") in CUSTOMER_AUTHORS and part.get("body"):
+            return part["body"]
+    return None
+
+
+def first_line(html_or_text: str | None, limit: int = SUBJECT_LIMIT) -> str:
+    """The first non-empty line of a message, as plain text."""
+    for chunk in _LINE_END.split(html_or_text or ""):
+        if line := ticket_text(chunk, limit):
+            return line
+    return ""
+
+
+def _to_ticket(raw: Mapping[str, Any], account_id: str) -> Ticket:
+    """One conversation (a search item, or the full conversation with its parts)."""
+    source = raw.get("source") or {}
+    subject = " ".join((source.get("subject") or "").split()) or first_line(source.get("body"))
+    tags = (raw.get("tags") or {}).get("tags") or []
+    return Ticket(
+        account_id=account_id,
+        ticket_id=str(raw["id"]),
+        subject=subject,
+        body_summary=ticket_text(_first_customer_body(raw)),
+        tags=[t["name"] for t in tags if t.get("name")],
+        opened_at=_opened_at(raw),
+    )
