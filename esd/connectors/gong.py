@@ -1,0 +1,243 @@
+"""Gong API v2: the window's calls, their parties and CRM account, and transcripts.
+
+Two read-only POSTs (../shared/api-notes.md §1): `/v2/calls/extensive` lists the calls
+of the window with their parties and CRM context; `/v2/calls/transcript` returns the
+monologues of up to `transcript_batch` calls per request. Both page with
+`records.cursor` (repeat the identical body plus the cursor) and answer 404 for an empty
+range. Retries, 429 waits and the 3 requests/s limit live in `esd.connectors.http`.
+
+A call's account is the `objectId` of the CRM object of type `account_object` in its
+context (contract §8); calls with no such object, or one esd does not know, are dropped
+and counted in `Pulled.unmapped`, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from esd.connectors.base import Pulled, secret, setting
+from esd.connectors.http import RateLimiter, Source, make_client
+from esd.errors import InputError, SourceError
+from esd.models import Attendee, Call, Utterance, Window
+
+SYSTEM = "Gong"
+DEFAULT_BASE_URL = "https://api.gong.io"
+CALLS_PATH = "/v2/calls/extensive"
+TRANSCRIPT_PATH = "/v2/calls/transcript"
+EMPTY_STATUSES = frozenset({404})  # Gong: "No calls found for the specified period"
+CUSTOMER_AFFILIATION = "External"  # Party.affiliation: Internal | External | Unknown
+UNKNOWN_SPEAKER = "Unknown speaker"  # a speakerId with no party: never a customer
+# "Basic" context carries the CRM object ids, all esd reads; "Extended" adds field values.
+CONTENT_SELECTOR = {"context": "Basic", "exposedFields": {"parties": True}}
+TOML_KEYS = ("base_url", "workspace_id", "account_object", "crm_system",
+             "requests_per_second", "transcript_batch")
+
+log = logging.getLogger("esd.gong")
+
+
+class GongConfig(BaseModel):
+    """Where Gong lives, how to sign in, and how a call maps to an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = DEFAULT_BASE_URL
+    access_key: SecretStr
+    access_key_secret: SecretStr
+    workspace_id: str | None = None
+    account_object: str = "Account"  # CRM object type whose objectId is the account id
+    crm_system: str | None = None  # "Salesforce", "HubSpot", ...; None: any system
+    requests_per_second: float = Field(3.0, gt=0)
+    transcript_batch: int = Field(100, ge=1)  # call ids per transcript request
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> GongConfig:
+        """Credentials from the environment; settings from env, else esd.toml `[gong]`."""
+        unknown = sorted(set(section) - set(TOML_KEYS))
+        if unknown:
+            raise InputError(f"esd.toml [gong]: unknown key {unknown[0]!r} "
+                             f"(known: {', '.join(TOML_KEYS)})")
+        key, key_secret = _credentials(env)
+        values = {k: section[k] for k in TOML_KEYS if k in section}
+        values["base_url"] = setting(env, section, "GONG_BASE_URL", "base_url", DEFAULT_BASE_URL)
+        for var, k in (("GONG_WORKSPACE_ID", "workspace_id"),
+                       ("GONG_ACCOUNT_OBJECT", "account_object"),
+                       ("GONG_CRM_SYSTEM", "crm_system")):
+            if (value := setting(env, section, var, k)) is not None:
+                values[k] = str(value)  # a workspace id written as a toml number is fine
+        try:
+            return cls(access_key=key, access_key_secret=key_secret, **values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"esd.toml [gong] {where}: {err['msg']}") from None
+
+
+def _credentials(env: Mapping[str, str]) -> tuple[SecretStr, SecretStr]:
+    # GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_API_KEY as "key:secret" (§8).
+    pair = env.get("GONG_ACCESS_KEY") or env.get("GONG_ACCESS_KEY_SECRET")
+    if pair or not env.get("GONG_API_KEY"):
+        if not pair:
+            raise InputError("Gong: environment variables GONG_ACCESS_KEY and "
+                             "GONG_ACCESS_KEY_SECRET are not set, nor GONG_API_KEY as "
+                             "key:secret (see .env.example)")
+        return secret(env, "GONG_ACCESS_KEY", SYSTEM), secret(env, "GONG_ACCESS_KEY_SECRET", SYSTEM)
+    key, sep, key_secret = env["GONG_API_KEY"].partition(":")
+    if not (sep and key and key_secret):
+        raise InputError("Gong: GONG_API_KEY must be the access key and its secret "
+                         "joined by a colon (key:secret)")
+    return SecretStr(key), SecretStr(key_secret)
+
+
+def open_source(cfg: GongConfig) -> Source:
+    """A Source for Gong: Basic auth, the two query POSTs, 3 requests/s, 404 = empty."""
+    auth = httpx.BasicAuth(cfg.access_key.get_secret_value(),
+                           cfg.access_key_secret.get_secret_value())
+    return Source(SYSTEM, make_client(cfg.base_url, auth),
+                  query_paths={CALLS_PATH, TRANSCRIPT_PATH},
+                  rate_limiter=RateLimiter(cfg.requests_per_second),
+                  empty_statuses=EMPTY_STATUSES)
+
+
+def fetch_calls(source: Source, cfg: GongConfig, window: Window,
+                known_accounts: set[str]) -> Pulled[Call]:
+    """The calls that started in `window` on known accounts, with their transcripts."""
+    flt: dict[str, Any] = {"fromDateTime": _iso(window.start), "toDateTime": _iso(window.end)}
+    if cfg.workspace_id:
+        flt["workspaceId"] = cfg.workspace_id
+    pulled: Pulled[Call] = Pulled()
+    kept: dict[str, dict] = {}  # call id -> raw call, in Gong's order
+    for page in _pages(source, CALLS_PATH, {"filter": flt, "contentSelector": CONTENT_SELECTOR}):
+        for raw in _list(page.get("calls")):
+            account = _account_id(raw, cfg.account_object, cfg.crm_system)
+            call_id = _str(_dict(_dict(raw).get("metaData")).get("id"))
+            if account is None or account not in known_accounts or call_id is None:
+                pulled.unmapped += 1
+            else:
+                kept.setdefault(call_id, raw)
+    transcripts = fetch_transcripts(source, list(kept), cfg.transcript_batch)
+    for call_id, raw in kept.items():
+        call = _to_call(raw, transcripts.get(call_id), cfg.account_object, cfg.crm_system)
+        if call is None:
+            log.warning("Gong: call %s dropped: no start time or account", call_id)
+            pulled.unmapped += 1
+        else:
+            pulled.records.append(call)
+    return pulled
+
+
+def fetch_transcripts(source: Source, call_ids: list[str], batch: int) -> dict[str, list]:
+    """Monologues by call id, `batch` ids per request; calls with none are absent."""
+    out: dict[str, list] = {}
+    for i in range(0, len(call_ids), batch):
+        body = {"filter": {"callIds": call_ids[i:i + batch]}}
+        for page in _pages(source, TRANSCRIPT_PATH, body):
+            for entry in _list(page.get("callTranscripts")):
+                call_id = _str(_dict(entry).get("callId"))
+                if call_id and _list(entry.get("transcript")):
+                    out.setdefault(call_id, []).extend(entry["transcript"])
+    return out
+
+
+def _pages(source: Source, path: str, body: dict) -> Iterator[dict]:
+    # Follow records.cursor, repeating the identical body; 404 (None) is an empty range.
+    seen: set[str] = set()
+    while True:
+        page = source.query(path, body)
+        if not isinstance(page, dict):
+            return
+        yield page
+        cursor = _str(_dict(page.get("records")).get("cursor"))
+        if not cursor:
+            return
+        if cursor in seen:
+            raise SourceError(f"{SYSTEM}: POST {path} returned the same cursor twice")
+        seen.add(cursor)
+        body = {**body, "cursor": cursor}
+
+
+def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
+             crm_system: str | None = None) -> Call | None:
+    """One Gong call (CallData) and its monologues as a Call; None without an id, a
+    start time or an account id."""
+    raw = _dict(raw)
+    meta = _dict(raw.get("metaData"))
+    call_id, started = _str(meta.get("id")), _time(meta.get("started"))
+    account = _account_id(raw, account_object, crm_system)
+    if not (call_id and started and account):
+        return None
+    attendees: list[Attendee] = []
+    speakers: dict[str, str] = {}
+    for party in map(_dict, _list(raw.get("parties"))):
+        name = _str(party.get("name")) or _str(party.get("emailAddress")) or _str(
+            party.get("phoneNumber"))
+        if not name:
+            continue  # nameless and unreachable: nothing to show or match
+        attendees.append(Attendee(
+            name=name, is_customer=party.get("affiliation") == CUSTOMER_AFFILIATION,
+            title=_str(party.get("title")), email=_str(party.get("emailAddress"))))
+        if _str(party.get("speakerId")):
+            speakers[_str(party.get("speakerId"))] = name
+    utterances = [_utterance(_dict(m), speakers) for m in _list(transcript)]
+    url = _str(meta.get("url"))
+    try:
+        return Call(account_id=account, call_id=call_id, occurred_at=started,
+                    attendees=attendees,
+                    # A call without transcript still counts for coverage: keep its link,
+                    # or (no link either) an empty transcript.
+                    transcript=utterances or (None if url else []),
+                    transcript_url=None if utterances else url)
+    except ValidationError:
+        return None
+
+
+def _utterance(monologue: dict, speakers: dict[str, str]) -> Utterance:
+    sentences = [_dict(s) for s in _list(monologue.get("sentences"))]
+    text = " ".join(t.strip() for s in sentences if (t := _str(s.get("text"))))
+    start = sentences[0].get("start") if sentences else None
+    return Utterance(speaker=speakers.get(_str(monologue.get("speakerId")) or "", UNKNOWN_SPEAKER),
+                     text=text,
+                     start_ms=int(start) if isinstance(start, int | float) else None)
+
+
+def _account_id(raw: Any, account_object: str, crm_system: str | None) -> str | None:
+    # context: [{system, objects: [{objectType, objectId, ...}]}]; the first match wins.
+    for ctx in map(_dict, _list(_dict(raw).get("context"))):
+        if crm_system and (ctx.get("system") or "").lower() != crm_system.lower():
+            continue
+        for obj in map(_dict, _list(ctx.get("objects"))):
+            if obj.get("objectType") == account_object and _str(obj.get("objectId")):
+                return _str(obj.get("objectId"))
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
