@@ -7,9 +7,9 @@ Exit codes (contract §1): 0 success, 2 bad input or reference files, 3 coverage
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -21,8 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from esd import runner
+from esd.config import load_toml
 from esd.errors import EsdError, InputError
 from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
+from esd.redact import SecretFilter
 from esd.runner import Settings
 
 app = typer.Typer(
@@ -66,24 +68,34 @@ def main(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option(
         "--config", help="Settings file (default ./esd.toml, or ESD_CONFIG).")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Log every API request (method, path, status, time) to "
+        "stderr. Credentials are never logged.")] = False,
 ) -> None:
-    """Load .env (never overriding the environment) and esd.toml defaults."""
+    """Load .env (never overriding the environment) and esd.toml."""
     load_dotenv(Path.cwd() / ".env", override=False)
     path = config or Path(os.environ.get("ESD_CONFIG", "esd.toml"))
     if config is not None and not path.is_file():
         _fail(InputError(f"{path}: config file not found"))
-    if path.is_file():
-        ctx.default_map = _config_defaults(path)
-
-
-def _config_defaults(path: Path) -> dict:
-    """esd.toml's [defaults] table, applied below flags and environment variables."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        _fail(InputError(f"{path}: not valid TOML: {exc}"))
+        data = load_toml(path)
+    except EsdError as exc:
+        _fail(exc)
+    # [defaults] applies below flags and environment variables; the rest is for sources.
     defaults = {k.replace("-", "_"): v for k, v in data.get("defaults", {}).items()}
-    return {name: dict(defaults) for name in ("dry-run", "coverage", "check")}
+    ctx.default_map = {name: dict(defaults) for name in ("dry-run", "coverage", "check", "pull")}
+    ctx.obj = data
+    _setup_logging(verbose)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(SecretFilter(os.environ))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("esd")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 def _fail(exc: EsdError) -> None:
@@ -96,14 +108,16 @@ def _quiet(flag: bool | None) -> bool:
     return (not sys.stdout.isatty()) if flag is None else flag
 
 
-def _settings(input_dir, references, as_of, window_days, cap_per_csm, templates=None) -> Settings:
+def _settings(ctx: typer.Context, input_dir, references, as_of, window_days, cap_per_csm,
+              templates=None) -> Settings:
     return Settings(input_dir=input_dir, references=references,
                     as_of=runner.parse_as_of(as_of), window_days=window_days,
-                    cap_per_csm=cap_per_csm, templates=templates)
+                    cap_per_csm=cap_per_csm, templates=templates, toml=ctx.obj or {})
 
 
 @app.command("dry-run")
 def dry_run(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(
         "--out", envvar="ESD_OUT", file_okay=False,
         help="Folder for the digests and run.json.")] = Path("digests"),
@@ -131,7 +145,8 @@ def dry_run(
     if templates is None and Path("templates", "digest.md.j2").is_file():
         templates = Path("templates")
     try:
-        settings = _settings(input_dir, references, as_of, window_days, cap_per_csm, templates)
+        settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
+                             templates)
         with _ProgressBar.unless(is_quiet) as progress:
             result, files = runner.dry_run(settings, progress)
         runner.write_atomically(out, files)
@@ -190,6 +205,7 @@ def _summary(result, out: Path) -> None:
 
 @app.command()
 def coverage(
+    ctx: typer.Context,
     input_dir: InputDir = None,
     references: References = Path("references"),
     as_of: AsOf = None,
@@ -206,7 +222,7 @@ def coverage(
     """
     try:
         report = runner.coverage_report(
-            _settings(input_dir, references, as_of, window_days, 3))
+            _settings(ctx, input_dir, references, as_of, window_days, 3))
     except EsdError as exc:
         _fail(exc)
     pct = report["coverage_pct"]
@@ -217,6 +233,11 @@ def coverage(
         print(json.dumps(report, indent=2))
     else:
         _print_coverage(report)
+    if report["sources_failed"]:
+        for entry in report["live"]:
+            if entry["error"]:
+                err_console.print(f"[bold red]error:[/] {entry['error']}", soft_wrap=True)
+        raise typer.Exit(4)
     if status == "abort":
         raise typer.Exit(3)
 
@@ -232,6 +253,13 @@ def _print_coverage(report: dict) -> None:
         else:
             table.add_row(name, str(counts.get("in_window", "—")), str(counts["total"]))
     out_console.print(table)
+    if report["live"]:
+        live_table = Table("live source", "status", "records", "unmapped", "requests")
+        for entry in report["live"]:
+            live_table.add_row(entry["source"], "ok" if entry["ok"] else "FAILED",
+                               str(entry["records"]), str(entry["unmapped"]),
+                               str(entry["requests"]))
+        out_console.print(live_table)
     drop = report["would_drop"]
     silent = drop["silent_accounts"]
     out_console.print(
@@ -242,6 +270,53 @@ def _print_coverage(report: dict) -> None:
         shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
                                           else "")
         out_console.print(f"Silent accounts: {shown}")
+
+
+@app.command()
+def pull(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_OUT", file_okay=False,
+        help="Folder for the input files read from the live sources.")] = Path("pulled"),
+    as_of: AsOf = None,
+    window_days: WindowDays = 7,
+    quiet: Quiet = None,
+) -> None:
+    """Read the window from the live sources and write it as input files.
+
+    Writes accounts.json, calls.json, usage_events.json, support_tickets.json and (when
+    the usage source has them) stakeholder_changes.json, so the run can be replayed and
+    debugged offline with --input-dir. Sources: Gong (calls), Gainsight (accounts, usage
+    anomalies, stakeholder changes) and the ticket system of ESD_TICKET_SOURCE.
+
+    Example usage:
+
+        esd pull --as-of 2026-11-23 --out pulled/2026-11-23
+        esd dry-run --input-dir pulled/2026-11-23 --as-of 2026-11-23
+    """
+    is_quiet = _quiet(quiet)
+    try:
+        settings = _settings(ctx, None, Path("references"), as_of, window_days, 3)
+        with _status(is_quiet) as on_source:
+            result = runner.pull(settings, out, on_source)
+    except EsdError as exc:
+        _fail(exc)
+    if not is_quiet:
+        for h in result.health:
+            unmapped = f", {h.unmapped} unmapped (dropped)" if h.unmapped else ""
+            out_console.print(f"{h.system}: {h.records} records{unmapped}, "
+                              f"{h.requests} requests")
+        out_console.print(f"Wrote the input files to {out}/")
+
+
+@contextmanager
+def _status(quiet: bool):
+    """A spinner naming the source being read, on a terminal."""
+    if quiet or not err_console.is_terminal:
+        yield None
+        return
+    with err_console.status("reading") as status:
+        yield lambda name: status.update(f"reading {name}")
 
 
 @app.command()

@@ -120,6 +120,10 @@ class Portfolio(BaseModel):
     usage_events: list[UsageEvent]
     tickets: list[Ticket]
     stakeholder_changes: list[StakeholderChange] | None = None
+    # Live sources only: records dropped because they map to no known account, per source.
+    unmapped: dict[str, int] = Field(default_factory=dict)
+    # Which ticket system was read: a name, "none" (ESD_TICKET_SOURCE=none), or None (files).
+    ticket_source: str | None = None
 
 
 # --- evidence and signals (contract §5) -----------------------------------------------
@@ -193,6 +197,8 @@ class Diagnostics(BaseModel):
     usage_null_delta: int = 0
     stakeholder_data: bool = True
     extractor: str = "rules"
+    unmapped_records: dict[str, int] = Field(default_factory=dict)
+    ticket_source: str | None = None
 
 
 class RunResult(BaseModel):

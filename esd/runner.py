@@ -10,14 +10,16 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from esd.connectors.files import ACCOUNTS, load_portfolio
+from esd.connectors import live
+from esd.connectors.files import ACCOUNTS, load_portfolio, portfolio_files
 from esd.defaults import defaults_dir
 from esd.errors import InputError
-from esd.models import Portfolio, RunResult
+from esd.models import Portfolio, RunResult, Window
 from esd.pipeline import make_window, run_pipeline
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.collect import collect
@@ -38,6 +40,12 @@ class Settings:
     window_days: int = 7
     cap_per_csm: int = 3
     templates: Path | None = None
+    toml: dict = field(default_factory=dict)  # esd.toml, for the live sources
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    @property
+    def window(self) -> Window:
+        return make_window(self.as_of, self.window_days)
 
 
 def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
@@ -54,14 +62,22 @@ def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def load_inputs(settings: Settings) -> tuple[Portfolio, References]:
-    """Reference files first (cheap, and a broken one is the likelier mistake), then data."""
+def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = None,
+                ) -> tuple[Portfolio, References]:
+    """Reference files first (cheap, and a broken one is the likelier mistake), then the
+    data: the input files of --input-dir, else the live sources."""
     refs = load_references(settings.references)
-    if settings.input_dir is None:
-        raise InputError(
-            "no --input-dir given. This version reads input files only (live Gong, Gainsight "
-            "and ticket connectors come next); try: --input-dir examples/portfolio")
-    return load_portfolio(settings.input_dir), refs
+    if settings.input_dir is not None:
+        return load_portfolio(settings.input_dir), refs
+    return live.pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
+
+
+def pull(settings: Settings, out: Path, on_source: Callable[[str], None] | None = None,
+         ) -> live.LivePull:
+    """Read the live sources for the window and write them as input files to `out`."""
+    result = live.pull(settings.env, settings.toml, settings.window, on_source)
+    write_atomically(out, portfolio_files(result.portfolio), marker="accounts.json")
+    return result
 
 
 def dry_run(settings: Settings, progress: Progress | None = None,
@@ -87,19 +103,19 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def write_atomically(out: Path, files: dict[str, str]) -> None:
+def write_atomically(out: Path, files: dict[str, str], marker: str = "run.json") -> None:
     """Write `files` into folder `out` all at once: a failure leaves the old folder intact.
 
     The files are written to a sibling temporary folder that then replaces `out`. A
-    non-empty `out` that holds no run.json is not an esd output folder: refuse it rather
-    than delete someone's files.
+    non-empty `out` without the `marker` file is not an esd output folder: refuse it
+    rather than delete someone's files.
     """
     out = out.absolute()
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "run.json").is_file():
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
         raise InputError(f"--out {out}: folder is not empty and is not an earlier esd output "
-                         "(no run.json); choose another folder")
+                         f"(no {marker}); choose another folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -121,9 +137,17 @@ def write_atomically(out: Path, files: dict[str, str]) -> None:
 
 
 def coverage_report(settings: Settings) -> dict:
-    """Pre-flight: coverage and what the run would drop, without extraction or output."""
-    portfolio, refs = load_inputs(settings)
-    window = make_window(settings.as_of, settings.window_days)
+    """Pre-flight: coverage, source health (live) and what the run would drop, without
+    extraction or output. With live sources a failing source is reported, not raised:
+    the report's `sources_failed` lists it."""
+    refs = load_references(settings.references)
+    health: list[live.Health] = []
+    if settings.input_dir is not None:
+        portfolio = load_portfolio(settings.input_dir)
+    else:
+        pulled = live.pull(settings.env, settings.toml, settings.window, keep_going=True)
+        portfolio, health = pulled.portfolio, pulled.health
+    window = settings.window
     collected = collect(portfolio, window)
     usage = filter_usage(collected.usage, collected.accounts, refs.baselines)
     with_call = len({c.account_id for c in collected.calls})
@@ -148,6 +172,10 @@ def coverage_report(settings: Settings) -> dict:
             "usage_null_delta": len(usage.null_delta),
         },
         "usage_no_baseline_kept": len(usage.no_baseline),
+        "live": [{"source": h.system, "ok": h.ok, "records": h.records,
+                  "unmapped": h.unmapped, "requests": h.requests, "error": h.error}
+                 for h in health],
+        "sources_failed": [h.system for h in health if not h.ok],
     }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,13 @@ def clean_environ(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ESD_STATE", str(tmp_path / "esd-state.db"))
     monkeypatch.chdir(tmp_path)
+    yield
+    # The CLI installs its own stderr handler on the "esd" logger; undo it so later
+    # tests (caplog) see esd's records again.
+    logger = logging.getLogger("esd")
+    logger.handlers.clear()
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)
 
 
 @pytest.fixture(scope="session")

@@ -192,9 +192,11 @@ def test_dotenv_fills_only_unset_variables(portfolio, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "o" / "run.json").read_text())["as_of"].startswith("2026-11-23")
 
 
-def test_missing_input_dir_is_explained():
-    result = invoke("dry-run", "--references", REFS)
-    assert result.exit_code == 2 and "no --input-dir given" in result.output
+def test_without_input_dir_live_credentials_are_named_before_any_request(tmp_path):
+    result = invoke("dry-run", "--references", REFS, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "environment variable GAINSIGHT_URL is not set" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_bad_as_of():

@@ -201,7 +201,7 @@ def test_settings_from_env_and_toml():
     assert cfg.base_url == "https://api.helpscout.net"
     assert (cfg.account_field, cfg.org_property) == ("CRM Account", "crm-id")
     source = helpscout.open_source(cfg)
-    assert source.retry_after_header == "X-RateLimit-Retry-After"
+    assert source.retry_after_header == ("X-RateLimit-Retry-After", "Retry-After")
     assert source.rate_limiter.interval == pytest.approx(1.0)
     assert source.query_paths == {TOKEN_PATH}
     source.close()

@@ -32,7 +32,7 @@ from esd.errors import InputError, SourceError
 from esd.models import Ticket, Window
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = ROOT.parent / "shared" / "api-specs" / "intercom"
+SPECS = ROOT / "tests" / "data" / "api-specs" / "intercom"
 WINDOW = Window(start=datetime(2026, 11, 16, tzinfo=UTC), end=datetime(2026, 11, 23, tzinfo=UTC))
 DEMO = load_portfolio(ROOT / "examples" / "portfolio")
 KNOWN = {a.id for a in DEMO.accounts}

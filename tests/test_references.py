@@ -150,7 +150,7 @@ _md_line = st.one_of(
 @given(st.lists(_md_line, max_size=25).map("\n".join))
 def test_parsers_never_crash(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("p") / "f.md"
-    n_lines = text.count("\n") + 1
+    n_lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
     for parse in (parse_taxonomy, parse_baselines, parse_actions):
         model, problems = parse(path, text)
         assert model is not None

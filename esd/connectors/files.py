@@ -131,3 +131,22 @@ def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[s
                 problems.append(f"{directory / name}: record [{i}]{label}: field account_id: "
                                 f'unknown account "{record.account_id}" (not in {ACCOUNTS})')
     return problems
+
+
+def portfolio_files(portfolio: Portfolio) -> dict[str, str]:
+    """The portfolio as the input files of contract §2 (what `esd pull` writes), so any
+    live run can be replayed with --input-dir. No stakeholder file when the source had
+    none, so a replay says the champion guard could not run, as the live run did."""
+    files = {
+        ACCOUNTS: portfolio.accounts,
+        CALLS: portfolio.calls,
+        USAGE: portfolio.usage_events,
+        TICKETS: portfolio.tickets,
+    }
+    if portfolio.stakeholder_changes is not None:
+        files[STAKEHOLDERS] = portfolio.stakeholder_changes
+    out = {}
+    for name, records in files.items():
+        data = _ADAPTERS[name].dump_python(records, mode="json")
+        out[name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    return out

@@ -128,7 +128,8 @@ class Source:
     client: httpx.Client
     query_paths: Collection[str] = ()  # POST paths that only read
     rate_limiter: RateLimiter | None = None
-    retry_after_header: str = "Retry-After"
+    # Header(s) holding the wait, first found wins (Help Scout: X-RateLimit-Retry-After).
+    retry_after_header: str | tuple[str, ...] = "Retry-After"
     empty_statuses: Collection[int] = ()  # statuses that mean "no data" (Gong: 404)
     max_attempts: int = 5
     max_delay: float = 60.0
@@ -179,8 +180,10 @@ class Source:
         if status in self.empty_statuses:
             return None
         if status in RETRY_STATUS:
-            wait = parse_retry_after(response.headers.get(self.retry_after_header),
-                                     self.max_delay)
+            names = ((self.retry_after_header,) if isinstance(self.retry_after_header, str)
+                     else self.retry_after_header)
+            value = next((response.headers[n] for n in names if n in response.headers), None)
+            wait = parse_retry_after(value, self.max_delay)
             raise Retriable(f"status {status}", retry_after=wait)
         if status >= 400:
             rid = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers),

@@ -87,6 +87,8 @@ def run_pipeline(
             usage_no_baseline=len(usage.no_baseline),
             usage_null_delta=len(usage.null_delta),
             stakeholder_data=portfolio.stakeholder_changes is not None,
+            unmapped_records=dict(portfolio.unmapped),
+            ticket_source=portfolio.ticket_source,
             extractor=extractor.name,
         ),
         digests=digests,

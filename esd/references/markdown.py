@@ -37,7 +37,8 @@ class Section:
 
 def parse_blocks(text: str) -> list[Block]:
     """Headings, paragraphs, list items and table rows, in document order."""
-    tokens = _MD.parse(text)
+    # markdown-it breaks lines at \r\n, \r and \n: normalise so lines match an editor's.
+    tokens = _MD.parse(text.replace("\r\n", "\n").replace("\r", "\n"))
     blocks: list[Block] = []
     depth = 0
     in_thead = False

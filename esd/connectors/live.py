@@ -1,0 +1,124 @@
+"""Read one window from the live systems into a Portfolio (contract §8).
+
+Every credential is checked before the first request; then Gainsight's accounts
+(which define the known account ids), Gong's calls, Gainsight's usage anomalies and
+stakeholder changes, and the chosen ticket system's tickets. Records that map to no
+known account are dropped and counted. A source that fails after its retries raises
+SourceError (exit 4): nothing is built from partial data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from esd.config import ticket_system, usage_source
+from esd.connectors import gainsight, gong, helpscout, intercom, zendesk
+from esd.connectors.base import Pulled
+from esd.errors import SourceError
+from esd.models import Portfolio, Window
+
+LOOKBACK_DAYS = 30
+TICKET_CONNECTORS = {
+    "zendesk": (zendesk, zendesk.ZendeskConfig),
+    "intercom": (intercom, intercom.IntercomConfig),
+    "helpscout": (helpscout, helpscout.HelpScoutConfig),
+}
+
+
+@dataclass
+class Health:
+    """One source's state for `esd coverage` and the diagnostics."""
+
+    system: str
+    records: int = 0  # in the window (accounts: all)
+    unmapped: int = 0
+    requests: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class LivePull:
+    portfolio: Portfolio
+    health: list[Health] = field(default_factory=list)
+    ticket_system: str = "none"
+
+
+def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
+         on_source: Callable[[str], None] | None = None, keep_going: bool = False) -> LivePull:
+    """Everything the window needs from the live systems.
+
+    With `keep_going` (for `esd coverage`), a failing source is recorded in its Health
+    and the pull goes on; otherwise its SourceError propagates.
+    """
+    usage_source(env, toml)
+    tickets_name = ticket_system(env, toml)
+    # Every credential first, before any request (missing ones are exit 2).
+    gs_cfg = gainsight.GainsightConfig.from_env(env, toml.get("gainsight", {}))
+    gong_cfg = gong.GongConfig.from_env(env, toml.get("gong", {}))
+    ticket_cfg = None
+    if tickets_name != "none":
+        module, config_cls = TICKET_CONNECTORS[tickets_name]
+        ticket_cfg = config_cls.from_env(env, toml.get(tickets_name, {}))
+    lookback = Window(start=window.end - timedelta(days=LOOKBACK_DAYS), end=window.end)
+    health: list[Health] = []
+
+    def step(name: str, source, fetch: Callable[[], Any]) -> Any:
+        if on_source:
+            on_source(name)
+        entry = Health(name)
+        health.append(entry)
+        try:
+            result = fetch()
+        except SourceError as exc:
+            entry.error = str(exc)
+            if not keep_going:
+                raise
+            return None
+        finally:
+            entry.requests = source.requests
+        if isinstance(result, Pulled):
+            entry.records, entry.unmapped = len(result.records), result.unmapped
+        return result
+
+    gs = gainsight.open_source(gs_cfg)
+    gong_source = gong.open_source(gong_cfg)
+    ticket_source = TICKET_CONNECTORS[tickets_name][0].open_source(ticket_cfg) \
+        if ticket_cfg else None
+    try:
+        accounts = step("Gainsight accounts", gs,
+                        lambda: gainsight.fetch_accounts(gs, gs_cfg)) or Pulled()
+        known = {a.id for a in accounts.records}
+        calls = step("Gong calls", gong_source,
+                     lambda: gong.fetch_calls(gong_source, gong_cfg, window, known)) or Pulled()
+        usage = step("Gainsight usage anomalies", gs,
+                     lambda: gainsight.fetch_usage(gs, gs_cfg, window, known)) or Pulled()
+        changes = step("Gainsight stakeholder changes", gs,
+                       lambda: gainsight.fetch_stakeholder_changes(gs, gs_cfg, lookback, known))
+        tickets = Pulled()
+        if ticket_source is not None:
+            name = {"zendesk": "Zendesk", "intercom": "Intercom",
+                    "helpscout": "Help Scout"}[tickets_name]
+            tickets = step(f"{name} tickets", ticket_source,
+                           lambda: TICKET_CONNECTORS[tickets_name][0].fetch_tickets(
+                               ticket_source, ticket_cfg, window, known)) or Pulled()
+    finally:
+        for source in (gs, gong_source, ticket_source):
+            if source is not None:
+                source.close()
+    portfolio = Portfolio(
+        accounts=accounts.records,
+        calls=calls.records,
+        usage_events=usage.records,
+        tickets=tickets.records,
+        stakeholder_changes=changes.records if isinstance(changes, Pulled) else None,
+        unmapped={h.system: h.unmapped for h in health if h.unmapped},
+        ticket_source=tickets_name,
+    )
+    return LivePull(portfolio=portfolio, health=health, ticket_system=tickets_name)

@@ -1,0 +1,37 @@
+"""Keep credentials out of every log line, whatever the verbosity.
+
+The HTTP layer never logs headers, URLs with queries or bodies; this filter is the
+second line: it masks the value of every credential variable of the environment in
+any record that reaches esd's log handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+SECRET_VARIABLES = (
+    "GONG_API_KEY", "GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "GAINSIGHT_TOKEN",
+    "ZENDESK_API_TOKEN", "ZENDESK_OAUTH_TOKEN", "INTERCOM_ACCESS_TOKEN",
+    "HELPSCOUT_APP_ID", "HELPSCOUT_APP_SECRET", "SLACK_BOT_TOKEN", "ANTHROPIC_API_KEY",
+)
+MASK = "***"
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self, env: Mapping[str, str]) -> None:
+        super().__init__()
+        values = [env[v] for v in SECRET_VARIABLES if env.get(v)]
+        # GONG_API_KEY is "key:secret": mask both halves too.
+        values += [part for v in values for part in v.split(":") if len(part) >= 6]
+        self._secrets = sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for value in self._secrets:
+            text = text.replace(value, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.scrub(record.getMessage())
+        record.args = ()
+        return True
