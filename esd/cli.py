@@ -148,7 +148,8 @@ def dry_run(
         settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
                              templates)
         with _ProgressBar.unless(is_quiet) as progress:
-            result, files = runner.dry_run(settings, progress)
+            result, files = runner.dry_run(settings, progress,
+                                           progress.reading if progress else None)
         runner.write_atomically(out, files)
     except EsdError as exc:
         _fail(exc)
@@ -157,12 +158,16 @@ def dry_run(
 
 
 class _ProgressBar:
-    """A rich progress bar over calls and tickets (esd.pipeline.extract.Progress)."""
+    """One rich progress bar: which live source is being read, then the extraction over
+    calls and tickets (esd.pipeline.extract.Progress)."""
 
     def __init__(self) -> None:
-        self.bar = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=err_console, transient=True)
-        self.task = self.bar.add_task("extract", total=None)
+        self.task = self.bar.add_task("reading", total=None)
+
+    def reading(self, source: str) -> None:
+        self.bar.update(self.task, description=f"reading {source}")
 
     @classmethod
     @contextmanager
@@ -176,7 +181,7 @@ class _ProgressBar:
             yield progress
 
     def total(self, n: int) -> None:
-        self.bar.update(self.task, total=n)
+        self.bar.update(self.task, total=n, completed=0, description="extracting")
 
     def advance(self, n: int = 1) -> None:
         self.bar.advance(self.task, n)
@@ -321,6 +326,7 @@ def _status(quiet: bool):
 
 @app.command()
 def check(
+    ctx: typer.Context,
     references: References = Path("references"),
     input_dir: InputDir = None,
     as_json: AsJson = False,
@@ -329,14 +335,16 @@ def check(
 
     Errors: unparsable rows, a SKU without action rows, an action that fails the
     vague-language filter, a call trigger that can never fire, an account segment with
-    no baseline. Exits 2 if there is any.
+    no baseline. With Gainsight credentials set (and no --input-dir), also the Gainsight
+    object and field names of esd.toml, checked with Gainsight's describe API. Exits 2
+    if there is any problem, 4 if Gainsight cannot be reached.
 
     Example usage:
 
         esd check --references references --input-dir examples/portfolio
     """
     try:
-        problems = runner.check(references, input_dir)
+        problems = runner.check(references, input_dir, toml=ctx.obj or {})
     except EsdError as exc:
         _fail(exc)
     if as_json:

@@ -81,9 +81,10 @@ def pull(settings: Settings, out: Path, on_source: Callable[[str], None] | None 
 
 
 def dry_run(settings: Settings, progress: Progress | None = None,
+            on_source: Callable[[str], None] | None = None,
             ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
-    portfolio, refs = load_inputs(settings)
+    portfolio, refs = load_inputs(settings, on_source)
     result = run_pipeline(
         portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
         cap_per_csm=settings.cap_per_csm, taxonomy_display=_display(refs.taxonomy.path),
@@ -179,16 +180,25 @@ def coverage_report(settings: Settings) -> dict:
     }
 
 
-def check(references: Path, input_dir: Path | None) -> list[Problem]:
+def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | None = None,
+          toml: Mapping | None = None, config_path: Path | None = None) -> list[Problem]:
     """Every parse problem and lint finding of the reference files (and of the inputs
-    against them, with `input_dir`). Inputs that cannot be read raise InputError."""
+    against them, with `input_dir`). Without `input_dir`, when Gainsight credentials are
+    set, also the Gainsight object and field mapping of esd.toml (describe API).
+    Inputs that cannot be read raise InputError; an unreachable Gainsight, SourceError."""
     if not references.is_dir():
         raise InputError(f"{references}: reference folder not found")
     refs, problems = parse_references(references)
     if refs is None:
         return problems
     accounts = load_portfolio(input_dir).accounts if input_dir else None
-    return problems + lint(refs, accounts, input_dir / ACCOUNTS if input_dir else None)
+    problems += lint(refs, accounts, input_dir / ACCOUNTS if input_dir else None)
+    env = os.environ if env is None else env
+    if input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
+        where = str(config_path or "esd.toml")
+        problems += [Problem(file=where, line=0, message=m)
+                     for m in live.gainsight_mapping_problems(env, toml or {})]
+    return problems
 
 
 def init(target: Path, force: bool = False) -> list[Path]:

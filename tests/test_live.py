@@ -216,3 +216,16 @@ def test_ticket_source_none_is_said_in_the_footer(fakes, tmp_path):
     assert result.exit_code == 0, result.output
     digest = next(Path(tmp_path / "d").glob("*.md")).read_text()
     assert "- Support tickets: no ticket source configured (ESD_TICKET_SOURCE=none)" in digest
+
+
+def test_check_validates_the_gainsight_mapping(fakes, tmp_path):
+    root_refs = str(ROOT / "references")
+    ok = invoke(["check", "--references", root_refs], env(fakes))
+    assert ok.exit_code == 0, ok.output
+    (tmp_path / "esd.toml").write_text(FAST_TOML + "[gainsight.usage_fields]\n"
+                                       'delta_pct = "Delta_Percent__gc"\n')
+    bad = invoke(["check", "--references", root_refs, "--json"], env(fakes))
+    assert bad.exit_code == 2
+    [problem] = json.loads(bad.output)["problems"]
+    assert problem["file"] == "esd.toml" and "Delta_Percent__gc" in problem["message"]
+    assert "[gainsight.usage_fields] delta_pct" in problem["message"]

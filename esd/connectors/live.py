@@ -122,3 +122,14 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
         ticket_source=tickets_name,
     )
     return LivePull(portfolio=portfolio, health=health, ticket_system=tickets_name)
+
+
+def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) -> list[str]:
+    """What the instance lacks of the configured Gainsight objects and fields (describe
+    API), for `esd check`. Every Gainsight instance names them its own way."""
+    cfg = gainsight.GainsightConfig.from_env(env, toml.get("gainsight", {}))
+    source = gainsight.open_source(cfg)
+    try:
+        return gainsight.describe_problems(source, cfg)
+    finally:
+        source.close()

@@ -55,6 +55,7 @@ class FakeAPI:
         self._slow: dict[str, float] = {}
         self._lock = threading.Lock()
         self.url = ""
+        self.latency = 0.0  # seconds added to every request (benchmarks)
 
     def route(self, method: str, pattern: str):
         """Register a handler; `{name}` segments in the pattern become path params."""
@@ -84,6 +85,8 @@ class FakeAPI:
             self.log.append(request)
             queued = self._failures.get(request.path)
             failure = queued.pop(0) if queued else None
+        if self.latency:
+            time.sleep(self.latency)
         if request.path in self._slow:
             time.sleep(self._slow[request.path])
         if failure:
