@@ -203,6 +203,7 @@ def test_coverage_reports_source_health(fakes):
         "Gainsight accounts", "Gong calls", "Gainsight usage anomalies",
         "Gainsight stakeholder changes"]
     assert all(h["ok"] for h in report["live"])
+    assert [h["requests"] for h in report["live"]][2:] == [1, 1]  # per step, not cumulative
     fakes["gainsight"].fail_next("/v1/data/objects/query/Usage_Anomaly__gc", 500, times=10,
                                  headers=NO_WAIT)
     bad = invoke(["coverage", "--references", REFS, "--as-of", AS_OF], env(fakes, "none"))

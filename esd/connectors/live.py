@@ -74,6 +74,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
             on_source(name)
         entry = Health(name)
         health.append(entry)
+        sent_before = source.requests  # one Source may serve several steps (Gainsight)
         try:
             result = fetch()
         except SourceError as exc:
@@ -82,7 +83,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
                 raise
             return None
         finally:
-            entry.requests = source.requests
+            entry.requests = source.requests - sent_before
         if isinstance(result, Pulled):
             entry.records, entry.unmapped = len(result.records), result.unmapped
         return result
