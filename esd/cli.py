@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from dotenv import load_dotenv
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -37,7 +38,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
-out_console = Console(highlight=False)
+out_console = Console(highlight=False, markup=False)  # data, never markup
 err_console = Console(stderr=True, highlight=False)
 
 # --- options shared by every command that reads data (contract §1) ------------------
@@ -100,7 +101,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def _fail(exc: EsdError) -> None:
     """Print one clear message and exit with the error's code, without a traceback."""
-    err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(exc.exit_code) from None
 
 
@@ -241,7 +242,8 @@ def coverage(
     if report["sources_failed"]:
         for entry in report["live"]:
             if entry["error"]:
-                err_console.print(f"[bold red]error:[/] {entry['error']}", soft_wrap=True)
+                err_console.print(f"[bold red]error:[/] {escape(entry['error'])}",
+                                  soft_wrap=True)
         raise typer.Exit(4)
     if status == "abort":
         raise typer.Exit(3)
@@ -259,11 +261,13 @@ def _print_coverage(report: dict) -> None:
             table.add_row(name, str(counts.get("in_window", "—")), str(counts["total"]))
     out_console.print(table)
     if report["live"]:
-        live_table = Table("live source", "status", "records", "unmapped", "requests")
+        live_table = Table("live source", "reachable", "authorised", "status", "records",
+                           "unmapped", "requests")
         for entry in report["live"]:
-            live_table.add_row(entry["source"], "ok" if entry["ok"] else "FAILED",
-                               str(entry["records"]), str(entry["unmapped"]),
-                               str(entry["requests"]))
+            live_table.add_row(entry["source"], "yes" if entry["reachable"] else "NO",
+                               "yes" if entry["authorised"] else "NO",
+                               "ok" if entry["ok"] else "FAILED", str(entry["records"]),
+                               str(entry["unmapped"]), str(entry["requests"]))
         out_console.print(live_table)
     drop = report["would_drop"]
     silent = drop["silent_accounts"]

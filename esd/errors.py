@@ -3,7 +3,9 @@
     EsdError                  exit 1  anything we did not foresee more precisely
     ├── InputError            exit 2  bad input files, bad reference files, bad options
     ├── CoverageAbort         exit 3  call coverage below the abort threshold (contract §6)
-    └── SourceError           exit 4  a live source failed after retries (later issues)
+    └── SourceError           exit 4  a live source failed after retries
+        ├── CredentialsRejected       the source answered 401/403
+        ├── Unreachable               connection errors or timeouts outlasted the retries
         └── DeliveryError     exit 4  Slack delivery failed for some CSMs (later issues)
 
 The CLI maps class to exit code in one place (`esd.cli._fail`) and never shows a
@@ -39,6 +41,14 @@ class SourceError(EsdError):
     """A source API failed after its retries, or rejected the credentials."""
 
     exit_code = 4
+
+
+class CredentialsRejected(SourceError):
+    """The source refused the credentials (401/403): retrying cannot help."""
+
+
+class Unreachable(SourceError):
+    """The source could not be reached, or kept timing out, after every retry."""
 
 
 class DeliveryError(SourceError):

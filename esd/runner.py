@@ -173,7 +173,8 @@ def coverage_report(settings: Settings) -> dict:
             "usage_null_delta": len(usage.null_delta),
         },
         "usage_no_baseline_kept": len(usage.no_baseline),
-        "live": [{"source": h.system, "ok": h.ok, "records": h.records,
+        "live": [{"source": h.system, "ok": h.ok, "reachable": h.reachable,
+                  "authorised": h.authorised, "records": h.records,
                   "unmapped": h.unmapped, "requests": h.requests, "error": h.error}
                  for h in health],
         "sources_failed": [h.system for h in health if not h.ok],

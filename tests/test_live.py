@@ -230,3 +230,21 @@ def test_check_validates_the_gainsight_mapping(fakes, tmp_path):
     [problem] = json.loads(bad.output)["problems"]
     assert problem["file"] == "esd.toml" and "Delta_Percent__gc" in problem["message"]
     assert "[gainsight.usage_fields] delta_pct" in problem["message"]
+
+
+def test_coverage_tells_unauthorised_from_unreachable(fakes):
+    wrong = env(fakes, "none") | {"GONG_ACCESS_KEY_SECRET": "not-the-secret"}
+    result = invoke(["coverage", "--references", REFS, "--as-of", AS_OF, "--json"], wrong)
+    assert result.exit_code == 4
+    gong = {h["source"]: h for h in json.loads(result.stdout)["live"]}["Gong calls"]
+    assert (gong["reachable"], gong["authorised"], gong["ok"]) == (True, False, False)
+    gone = env(fakes, "none") | {"GONG_BASE_URL": "http://127.0.0.1:9"}  # nothing listens
+    (Path.cwd() / "esd.toml").write_text(FAST_TOML + "[http]\nbackoff_seconds = 0.001\n")
+    result = invoke(["coverage", "--references", REFS, "--as-of", AS_OF, "--json"], gone)
+    gong = {h["source"]: h for h in json.loads(result.stdout)["live"]}["Gong calls"]
+    assert (gong["reachable"], gong["authorised"]) == (False, False)
+    assert "failed after 5 attempts: connection failed" in gong["error"]
+    (Path.cwd() / "esd.toml").write_text(FAST_TOML + "[http]\nmax_attempts = 0\n")
+    bad = invoke(["coverage", "--references", REFS, "--as-of", AS_OF], gone)
+    assert bad.exit_code == 2 and "esd.toml [http] max_attempts: expected a positive" \
+        in bad.output

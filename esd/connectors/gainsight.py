@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from esd.connectors.base import Pulled, secret, setting
 from esd.connectors.http import DEFAULT_TIMEOUT, HeaderAuth, RateLimiter, Source, make_client
-from esd.errors import InputError, SourceError
+from esd.errors import CredentialsRejected, InputError, SourceError
 from esd.models import Account, StakeholderChange, UsageEvent, Window
 
 QUERY_PATH = "/v1/data/objects/query/{}"
@@ -133,9 +133,11 @@ def _failure(method: str, path: str, body: Any, status: int) -> SourceError:
     detail = ", ".join(str(part) for part in (
         body.get("errorCode") or body.get("title"),
         body.get("requestId") and f"request id {body['requestId']}") if part)
-    what = ("rejected the credentials" if status in (401, 403) or _meaning(body) == "auth"
+    rejected = status in (401, 403) or _meaning(body) == "auth"
+    what = ("rejected the credentials" if rejected
             else f"answered {status}" if status >= 400 else "failed")
-    return SourceError(f"Gainsight: {method} {path} {what}" + (f" ({detail})" if detail else ""))
+    error = CredentialsRejected if rejected else SourceError
+    return error(f"Gainsight: {method} {path} {what}" + (f" ({detail})" if detail else ""))
 
 
 class GainsightSource(Source):

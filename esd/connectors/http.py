@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from esd.errors import SourceError
+from esd.errors import CredentialsRejected, SourceError, Unreachable
 
 log = logging.getLogger("esd.http")
 
@@ -46,9 +46,11 @@ class ReadOnlyViolation(SourceError):
 class Retriable(Exception):
     """A failed attempt worth repeating (429, 5xx, transport error)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None,
+                 transport: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.transport = transport  # no HTTP answer at all (connection, timeout)
 
 
 class BearerAuth(httpx.Auth):
@@ -133,6 +135,7 @@ class Source:
     empty_statuses: Collection[int] = ()  # statuses that mean "no data" (Gong: 404)
     max_attempts: int = 5
     max_delay: float = 60.0
+    backoff: float = 0.5  # first backoff wait in seconds, doubled per attempt, jittered
     sleep: Callable[[float], None] = time.sleep
     requests: int = field(default=0, init=False)  # sent, retries included
 
@@ -150,14 +153,15 @@ class Source:
         """Parsed JSON of a successful read, None for an `empty_statuses` answer."""
         if not (method == "GET" or (method == "POST" and path in self.query_paths)):
             raise ReadOnlyViolation(f"{self.system}: refusing {method} {path}: esd only reads")
-        retrying = make_retrying(self.max_attempts, self.max_delay, sleep=self.sleep)
+        retrying = make_retrying(self.max_attempts, self.max_delay, self.backoff, self.sleep)
         try:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(method, path, **kwargs)
         except Retriable as exc:
-            raise SourceError(f"{self.system}: {method} {path} failed after "
-                              f"{self.max_attempts} attempts: {exc}") from None
+            error = Unreachable if exc.transport else SourceError
+            raise error(f"{self.system}: {method} {path} failed after "
+                        f"{self.max_attempts} attempts: {exc}") from None
         return None  # unreachable: tenacity either returns or raises
 
     def _attempt(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -168,9 +172,9 @@ class Source:
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
-            raise Retriable(f"timed out ({type(exc).__name__})") from None
+            raise Retriable(f"timed out ({type(exc).__name__})", transport=True) from None
         except httpx.TransportError as exc:
-            raise Retriable(f"connection failed ({type(exc).__name__})") from None
+            raise Retriable(f"connection failed ({type(exc).__name__})", transport=True) from None
         log.debug("%s %s %s -> %s in %.2fs", self.system, method, path,
                   response.status_code, time.monotonic() - started)
         return self._check(method, path, response)
@@ -191,7 +195,8 @@ class Source:
             what = ("rejected the credentials" if status in (401, 403)
                     else f"answered {status} {response.reason_phrase}")
             suffix = f" (request id {rid})" if rid else ""
-            raise SourceError(f"{self.system}: {method} {path} {what}{suffix}")
+            error = CredentialsRejected if status in (401, 403) else SourceError
+            raise error(f"{self.system}: {method} {path} {what}{suffix}")
         try:
             return response.json()
         except ValueError:

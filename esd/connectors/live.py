@@ -17,7 +17,7 @@ from typing import Any
 from esd.config import ticket_system, usage_source
 from esd.connectors import gainsight, gong, helpscout, intercom, zendesk
 from esd.connectors.base import Pulled
-from esd.errors import SourceError
+from esd.errors import CredentialsRejected, InputError, SourceError, Unreachable
 from esd.models import Portfolio, Window
 
 LOOKBACK_DAYS = 30
@@ -37,6 +37,8 @@ class Health:
     unmapped: int = 0
     requests: int = 0
     error: str | None = None
+    reachable: bool = True
+    authorised: bool = True
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,8 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
             result = fetch()
         except SourceError as exc:
             entry.error = str(exc)
+            entry.reachable = not isinstance(exc, Unreachable)
+            entry.authorised = entry.reachable and not isinstance(exc, CredentialsRejected)
             if not keep_going:
                 raise
             return None
@@ -92,6 +96,11 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
     gong_source = gong.open_source(gong_cfg)
     ticket_source = TICKET_CONNECTORS[tickets_name][0].open_source(ticket_cfg) \
         if ticket_cfg else None
+    retries = http_settings(toml)
+    for source in (gs, gong_source, ticket_source):
+        if source is not None:
+            for name, value in retries.items():
+                setattr(source, name, value)
     try:
         accounts = step("Gainsight accounts", gs,
                         lambda: gainsight.fetch_accounts(gs, gs_cfg)) or Pulled()
@@ -123,6 +132,29 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
         ticket_source=tickets_name,
     )
     return LivePull(portfolio=portfolio, health=health, ticket_system=tickets_name)
+
+
+HTTP_KEYS = {"max_attempts": int, "backoff_seconds": float, "max_wait_seconds": float}
+
+
+def http_settings(toml: Mapping[str, Any]) -> dict[str, Any]:
+    """esd.toml's [http] table (retry policy for every source) as Source attributes."""
+    table = toml.get("http", {})
+    unknown = set(table) - set(HTTP_KEYS)
+    if unknown:
+        raise InputError(f"esd.toml [http]: unknown key(s) {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(HTTP_KEYS)})")
+    out = {}
+    for key, kind in HTTP_KEYS.items():
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0 \
+                    or (kind is int and value != int(value)):
+                raise InputError(f"esd.toml [http] {key}: expected a positive "
+                                 f"{'whole number' if kind is int else 'number'}, got {value!r}")
+            out[{"max_attempts": "max_attempts", "backoff_seconds": "backoff",
+                 "max_wait_seconds": "max_delay"}[key]] = kind(value)
+    return out
 
 
 def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) -> list[str]:
