@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, secret, setting
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.connectors.tickets import ticket_text
+from esd.connectors.tickets import parse_time, ticket_text
 from esd.errors import InputError, SourceError
 from esd.models import Ticket, Window
 
@@ -107,7 +107,7 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
     for page in _pages(source, CONVERSATIONS_PATH, params):
         conversations = _embedded(page, "conversations")
         for conv in conversations:
-            opened = _parse_time(conv.get("createdAt"))
+            opened = parse_time(conv.get("createdAt"))
             if opened is None or opened not in window or conv.get("id") in seen:
                 continue
             seen.add(conv.get("id"))
@@ -124,7 +124,7 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
                 threads = [t for p in _pages(source, path, {}) for t in _embedded(p, "threads")]
             pulled.records.append(_to_ticket(conv, account, threads))
         # Oldest first: a page created entirely after the window ends the listing.
-        created = [_parse_time(c.get("createdAt")) for c in conversations]
+        created = [parse_time(c.get("createdAt")) for c in conversations]
         if created and all(c is not None and c >= window.end for c in created):
             break
     pulled.records.sort(key=lambda t: (t.opened_at, t.ticket_id or ""))
@@ -213,14 +213,14 @@ def _to_ticket(conv: Mapping[str, Any], account_id: str,
     if threads is None:
         threads = (conv.get("_embedded") or {}).get("threads") or []
     first = min((t for t in threads if _is_customer_thread(t)), default=None,
-                key=lambda t: (_parse_time(t.get("createdAt")) or datetime.max.replace(
+                key=lambda t: (parse_time(t.get("createdAt")) or datetime.max.replace(
                     tzinfo=UTC), t.get("id") or 0))
     return Ticket(
         account_id=account_id,
         subject=conv.get("subject") or "",
         body_summary=ticket_text(first.get("body") if first else None),
         tags=[str(t["tag"]) for t in conv.get("tags") or [] if t.get("tag")],
-        opened_at=_parse_time(conv.get("createdAt")),
+        opened_at=parse_time(conv.get("createdAt")),
         ticket_id=str(conv["id"]),
     )
 
@@ -233,12 +233,3 @@ def _embedded(page: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

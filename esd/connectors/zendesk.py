@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, setting
 from esd.connectors.http import BearerAuth, RateLimiter, Source, make_client
-from esd.connectors.tickets import ticket_text
+from esd.connectors.tickets import parse_time, ticket_text
 from esd.errors import InputError, SourceError
 from esd.models import Ticket, Window
 
@@ -119,7 +118,7 @@ def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
                 latest[raw["id"]] = raw  # a ticket changed twice comes twice: keep the last
     pulled: Pulled[Ticket] = Pulled()
     for raw in latest.values():
-        opened = _parse_time(raw.get("created_at"))
+        opened = parse_time(raw.get("created_at"))
         if raw.get("status") == DELETED or opened is None or opened not in window:
             continue
         org = organizations.get(raw.get("organization_id"))
@@ -172,16 +171,7 @@ def _to_ticket(raw: Mapping[str, Any], account_id: str) -> Ticket:
         subject=raw.get("subject") or raw.get("raw_subject") or "",
         body_summary=ticket_text(raw.get("description")),
         tags=[str(tag) for tag in raw.get("tags") or []],
-        opened_at=_parse_time(raw.get("created_at")),
+        opened_at=parse_time(raw.get("created_at")),
         ticket_id=str(raw["id"]),
     )
 
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
