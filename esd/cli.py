@@ -27,6 +27,7 @@ from esd.errors import EsdError, InputError
 from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
 from esd.redact import SecretFilter
 from esd.runner import Settings
+from esd.state import State
 
 app = typer.Typer(
     help="Weekly expansion-signal digests for Customer Success teams.\n\n"
@@ -207,6 +208,67 @@ def _summary(result, out: Path) -> None:
     for warning in result.warnings:
         out_console.print(f"warning: {warning}", markup=False)
     out_console.print(f"Wrote {len(result.digests)} digests and run.json to {out}/")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    input_dir: InputDir = None,
+    references: References = Path("references"),
+    as_of: AsOf = None,
+    window_days: WindowDays = 7,
+    cap_per_csm: CapPerCsm = 3,
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", envvar="ESD_TEMPLATES", file_okay=False,
+        help="Folder with digest.md.j2 (default ./templates if present).")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", envvar="ESD_STATE", metavar="PATH|URL",
+        help="Run history: a SQLite file (default ./esd-state.db) or a postgresql:// URL.")]
+    = None,
+    fallback: Annotated[Path, typer.Option(
+        "--fallback", envvar="ESD_FALLBACK", file_okay=False,
+        help="Where digests that could not be delivered are written.")] = Path("undelivered"),
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Post again to CSMs already delivered for this window.")] = False,
+    quiet: Quiet = None,
+) -> None:
+    """Build every CSM's digest and send each as a personal Slack DM, once per window.
+
+    Reads the live sources (or --input-dir), records the run in the state database, and
+    skips CSMs already delivered for the window. If some deliveries fail, the others
+    still go out, the missed digests are written to --fallback, the run exits 4 naming
+    who was missed, and the next run for the same window sends only those.
+
+    Example usage:
+
+        esd run --as-of 2026-11-23
+        esd run --input-dir pulled/2026-11-23 --as-of 2026-11-23 --state postgresql://...
+    """
+    from esd.delivery.slack import SlackDelivery
+
+    is_quiet = _quiet(quiet)
+    if templates is None and Path("templates", "digest.md.j2").is_file():
+        templates = Path("templates")
+    try:
+        settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
+                             templates)
+        messenger = SlackDelivery.from_env(os.environ)  # a missing token stops us here
+        store = State.open(state)
+        try:
+            with _ProgressBar.unless(is_quiet) as progress:
+                result, outcome = runner.run(settings, store, messenger, fallback, resend,
+                                             progress, progress.reading if progress else None)
+        finally:
+            store.close()
+    except EsdError as exc:
+        _fail(exc)
+    if not is_quiet:
+        out_console.print(
+            f"Sent {len(outcome.sent)} digests"
+            + (f", {len(outcome.already_sent)} already sent" if outcome.already_sent else "")
+            + (f", {len(outcome.reconciled)} found already posted"
+               if outcome.reconciled else "")
+            + f" for the week ending {result.as_of.date()}.")
 
 
 @app.command()

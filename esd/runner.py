@@ -18,6 +18,7 @@ from pathlib import Path
 from esd.connectors import live
 from esd.connectors.files import ACCOUNTS, load_portfolio, portfolio_files
 from esd.defaults import defaults_dir
+from esd.deliver import Messenger, Outcome, deliver, missed_error, write_fallback
 from esd.errors import InputError
 from esd.models import Portfolio, RunResult, Window
 from esd.pipeline import make_window, run_pipeline
@@ -28,6 +29,7 @@ from esd.references import load_references, parse_references
 from esd.references.lint import lint
 from esd.references.schema import Problem, References
 from esd.render import default_templates, render_digests, run_json
+from esd.state import State
 
 
 @dataclass
@@ -85,16 +87,39 @@ def dry_run(settings: Settings, progress: Progress | None = None,
             ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
     portfolio, refs = load_inputs(settings, on_source)
+    return _build(settings, portfolio, refs, {}, progress)
+
+
+def _build(settings: Settings, portfolio: Portfolio, refs: References,
+           history: Mapping[str, list[int]], progress: Progress | None,
+           ) -> tuple[RunResult, dict[str, str]]:
     result = run_pipeline(
         portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
-        cap_per_csm=settings.cap_per_csm, taxonomy_display=_display(refs.taxonomy.path),
-        progress=progress,
+        cap_per_csm=settings.cap_per_csm, history=history,
+        taxonomy_display=_display(refs.taxonomy.path), progress=progress,
     )
     files = render_digests(result, settings.templates or default_templates(),
                            settings.cap_per_csm)
     files["run.json"] = json.dumps(run_json(result, settings.cap_per_csm), indent=2,
                                    ensure_ascii=False) + "\n"
     return result, files
+
+
+def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
+        resend: bool = False, progress: Progress | None = None,
+        on_source: Callable[[str], None] | None = None) -> tuple[RunResult, Outcome]:
+    """The weekly job: build every digest, record the run, deliver what is not yet
+    delivered. Missed CSMs go to `fallback` and raise DeliveryError (exit 4) after the
+    others were delivered."""
+    portfolio, refs = load_inputs(settings, on_source)
+    history = state.strong_history(settings.as_of, settings.window_days)
+    result, files = _build(settings, portfolio, refs, history, progress)
+    state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
+    outcome = deliver(result, files, state, messenger, resend=resend)
+    if outcome.missed:
+        folder = write_fallback(fallback, settings.as_of, files, outcome.missed)
+        raise missed_error(outcome.missed, folder)
+    return result, outcome
 
 
 def _display(path: Path) -> str:

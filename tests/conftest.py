@@ -33,3 +33,25 @@ def refs():
     from esd.references import load_references
 
     return load_references(ROOT / "references")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from pg import PostgresServer, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql; "
+                    ".ci/run installs it)")
+    server = PostgresServer(bin_dir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request, tmp_path):
+    """Each state test runs on a SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "esd-state.db")
+    return request.getfixturevalue("postgres").new_database()

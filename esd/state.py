@@ -1,0 +1,220 @@
+"""Run history and the delivery ledger: a SQLite file or a PostgreSQL database.
+
+`ESD_STATE` is a file path (default `./esd-state.db`) or a `postgresql://` URL, for
+teams whose runners keep no disk. The schema is versioned by named migrations (llm
+style) recorded in `_esd_migrations` and applied forward on every open.
+
+What it remembers:
+- `runs`: one row per window (a rerun of the same window replaces it, so the flooding
+  guard's "three consecutive runs" means three consecutive windows);
+- `csm_runs`: each CSM's strong count before the cap, per window;
+- `deliveries`: per window and CSM, `posting` (intent recorded before the Slack call),
+  `sent` (with the message ts) or `failed` (with the reason). A `posting` row left by a
+  crash is reconciled against Slack before anything is posted again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from esd.errors import InputError
+
+DEFAULT_PATH = "esd-state.db"
+MIGRATIONS: list[Callable[[Database], None]] = []
+
+
+def migration(step: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a schema step; steps run once each, in definition order, by name."""
+    MIGRATIONS.append(step)
+    return step
+
+
+class Database:
+    """A DB-API connection with one SQL dialect: `?` placeholders, ON CONFLICT upserts
+    (both SQLite 3.24+ and PostgreSQL 9.5+ speak it)."""
+
+    def __init__(self, connection: Any, postgres: bool) -> None:
+        self.connection = connection
+        self.postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        if self.postgres:
+            sql = sql.replace("?", "%s")
+        cursor = self.connection.cursor()
+        cursor.execute(sql, tuple(params))
+        rows = cursor.fetchall() if cursor.description else []
+        cursor.close()
+        return rows
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@migration
+def m001_initial(db: Database) -> None:
+    db.execute("""CREATE TABLE runs (
+        window_end TEXT PRIMARY KEY, window_days INTEGER NOT NULL, recorded_at TEXT NOT NULL,
+        extractor TEXT NOT NULL, accounts INTEGER NOT NULL, coverage_pct REAL NOT NULL,
+        strong INTEGER NOT NULL, weak INTEGER NOT NULL, not_signal INTEGER NOT NULL)""")
+    db.execute("""CREATE TABLE csm_runs (
+        window_end TEXT NOT NULL, owner_email TEXT NOT NULL, strong_total INTEGER NOT NULL,
+        PRIMARY KEY (window_end, owner_email))""")
+    db.execute("""CREATE TABLE deliveries (
+        window_end TEXT NOT NULL, owner_email TEXT NOT NULL, status TEXT NOT NULL,
+        channel TEXT, ts TEXT, digest_sha TEXT NOT NULL, error TEXT,
+        updated_at TEXT NOT NULL, PRIMARY KEY (window_end, owner_email))""")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    owner_email: str
+    status: str  # posting | sent | failed
+    channel: str | None
+    ts: str | None
+    digest_sha: str
+    error: str | None
+
+
+def _key(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now() -> str:
+    return _key(datetime.now(UTC))
+
+
+class State:
+    """The state database, migrated on open. Every write commits at once, so a crash
+    never loses a recorded intent."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.migrate()
+
+    @classmethod
+    def open(cls, target: str | None = None) -> State:
+        target = target or DEFAULT_PATH
+        if target.startswith(("postgresql://", "postgres://")):
+            try:
+                import psycopg
+            except ImportError:  # pragma: no cover - psycopg is a dependency
+                raise InputError("ESD_STATE is a PostgreSQL URL but psycopg is not "
+                                 "installed") from None
+            try:
+                connection = psycopg.connect(target)
+            except psycopg.OperationalError as exc:
+                from esd.errors import SourceError
+
+                # The message may carry the host, never the password (psycopg masks it).
+                raise SourceError(f"state database: cannot connect ({type(exc).__name__})"
+                                  ) from None
+            return cls(Database(connection, postgres=True))
+        path = Path(target)
+        if path.parent and not path.parent.exists():
+            raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist")
+        return cls(Database(sqlite3.connect(path), postgres=False))
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- schema -------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded; returns the names applied."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS _esd_migrations "
+                        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row[0] for row in self.db.execute("SELECT name FROM _esd_migrations")}
+        applied = []
+        for step in MIGRATIONS:
+            if step.__name__ in done:
+                continue
+            step(self.db)
+            self.db.execute("INSERT INTO _esd_migrations (name, applied_at) VALUES (?, ?)",
+                            (step.__name__, _now()))
+            applied.append(step.__name__)
+        self.db.commit()
+        return applied
+
+    # --- runs ---------------------------------------------------------------------
+
+    def record_run(self, result, strong_totals: dict[str, int]) -> None:
+        """Record (or replace) the run of `result`'s window with each CSM's strong count."""
+        window = _key(result.as_of)
+        strong = sum(len(d.strong) for d in result.digests)
+        weak = sum(len(d.weak) for d in result.digests)
+        self.db.execute(
+            """INSERT INTO runs (window_end, window_days, recorded_at, extractor, accounts,
+                   coverage_pct, strong, weak, not_signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (window_end) DO UPDATE SET window_days = excluded.window_days,
+                   recorded_at = excluded.recorded_at, extractor = excluded.extractor,
+                   accounts = excluded.accounts, coverage_pct = excluded.coverage_pct,
+                   strong = excluded.strong, weak = excluded.weak,
+                   not_signal = excluded.not_signal""",
+            (window, result.window_days, _now(), result.diagnostics.extractor,
+             result.diagnostics.accounts_in_scope, result.coverage_pct, strong, weak,
+             len(result.not_signal)))
+        self.db.execute("DELETE FROM csm_runs WHERE window_end = ?", (window,))
+        for email, total in strong_totals.items():
+            self.db.execute("INSERT INTO csm_runs (window_end, owner_email, strong_total) "
+                            "VALUES (?, ?, ?)", (window, email, total))
+        self.db.commit()
+
+    def strong_history(self, as_of: datetime, window_days: int, runs: int = 2
+                       ) -> dict[str, list[int]]:
+        """Each CSM's strong counts of the `runs` windows right before this one, oldest
+        first; a CSM missing from one of them has a shorter (broken) history."""
+        ends = [_key(as_of - timedelta(days=window_days * k)) for k in range(runs, 0, -1)]
+        history: dict[str, list[int]] = {}
+        for i, end in enumerate(ends):
+            for email, total in self.db.execute(
+                    "SELECT owner_email, strong_total FROM csm_runs WHERE window_end = ?",
+                    (end,)):
+                if len(history.get(email, [])) == i:  # consecutive so far
+                    history.setdefault(email, []).append(total)
+        return {email: totals for email, totals in history.items()}
+
+    def run_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM runs")[0][0]
+
+    # --- deliveries ---------------------------------------------------------------
+
+    def delivery(self, as_of: datetime, owner_email: str) -> Delivery | None:
+        rows = self.db.execute(
+            "SELECT owner_email, status, channel, ts, digest_sha, error FROM deliveries "
+            "WHERE window_end = ? AND owner_email = ?", (_key(as_of), owner_email))
+        return Delivery(*rows[0]) if rows else None
+
+    def _upsert(self, as_of: datetime, owner_email: str, status: str, digest_sha: str,
+                channel: str | None = None, ts: str | None = None,
+                error: str | None = None) -> None:
+        self.db.execute(
+            """INSERT INTO deliveries (window_end, owner_email, status, channel, ts, digest_sha,
+                   error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (window_end, owner_email) DO UPDATE SET status = excluded.status,
+                   channel = COALESCE(excluded.channel, deliveries.channel),
+                   ts = excluded.ts, digest_sha = excluded.digest_sha,
+                   error = excluded.error, updated_at = excluded.updated_at""",
+            (_key(as_of), owner_email, status, channel, ts, digest_sha, error, _now()))
+        self.db.commit()
+
+    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
+                      digest_sha: str) -> None:
+        """Before posting: if the process dies after Slack accepted the message, the next
+        run finds this row and asks Slack instead of posting again."""
+        self._upsert(as_of, owner_email, "posting", digest_sha, channel=channel)
+
+    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
+                    digest_sha: str) -> None:
+        self._upsert(as_of, owner_email, "sent", digest_sha, channel=channel, ts=ts)
+
+    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
+                      error: str) -> None:
+        self._upsert(as_of, owner_email, "failed", digest_sha, error=error)

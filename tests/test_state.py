@@ -1,0 +1,77 @@
+"""The state database, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from esd.models import Diagnostics, Digest, RunResult
+from esd.state import MIGRATIONS, State, migration
+
+AS_OF = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def result(as_of: datetime, strong: int = 1) -> RunResult:
+    digest = Digest(owner_email="ana@x.example", csm_name="Ana", strong=[], weak=[],
+                    overflow=0, accounts_owned=3)
+    return RunResult(as_of=as_of, window_days=7, coverage_pct=80.0, diagnostics=Diagnostics(
+        accounts_in_scope=3, accounts_silent=0, negative_matches=0, champion_suppressions=0,
+        taxonomy_hash="abc1234"), digests=[digest], not_signal=[], accounts={})
+
+
+def test_migrations_apply_once_and_forward(state_target):
+    state = State.open(state_target)
+    assert state.migrate() == []  # applied on open already
+    state.close()
+
+    @migration
+    def m002_add_note(db):
+        db.execute("ALTER TABLE runs ADD COLUMN note TEXT")
+
+    try:
+        again = State.open(state_target)
+        names = [r[0] for r in again.db.execute("SELECT name FROM _esd_migrations")]
+        assert names == ["m001_initial", "m002_add_note"]
+        again.db.execute("SELECT note FROM runs")  # the column exists now
+        again.close()
+    finally:
+        MIGRATIONS.remove(m002_add_note)
+
+
+def test_rerun_of_a_window_replaces_its_record(state_target):
+    state = State.open(state_target)
+    state.record_run(result(AS_OF), {"ana@x.example": 5})
+    state.record_run(result(AS_OF), {"ana@x.example": 2})
+    assert state.run_count() == 1
+    nxt = AS_OF + timedelta(days=7)
+    assert state.strong_history(nxt, 7, runs=1) == {"ana@x.example": [2]}
+    state.close()
+
+
+def test_strong_history_needs_consecutive_windows(state_target):
+    state = State.open(state_target)
+    for weeks_back, total in ((3, 9), (2, 5), (1, 6)):
+        state.record_run(result(AS_OF - timedelta(days=7 * weeks_back)),
+                         {"ana@x.example": total, "ben@x.example": total})
+    state.db.execute("DELETE FROM csm_runs WHERE owner_email = ? AND window_end = ?",
+                     ("ben@x.example", "2026-11-09T00:00:00Z"))
+    state.db.commit()
+    history = state.strong_history(AS_OF, 7)
+    assert history["ana@x.example"] == [5, 6]  # the two windows right before, oldest first
+    assert history.get("ben@x.example", []) != [5, 6]  # a gap breaks the run of windows
+    state.close()
+
+
+def test_delivery_ledger_transitions(state_target):
+    state = State.open(state_target)
+    assert state.delivery(AS_OF, "ana@x.example") is None
+    state.record_intent(AS_OF, "ana@x.example", "D1", "sha1")
+    row = state.delivery(AS_OF, "ana@x.example")
+    assert (row.status, row.channel, row.ts) == ("posting", "D1", None)
+    state.record_failed(AS_OF, "ana@x.example", "sha1", "users_not_found")
+    row = state.delivery(AS_OF, "ana@x.example")
+    assert (row.status, row.channel, row.error) == ("failed", "D1", "users_not_found")
+    state.record_sent(AS_OF, "ana@x.example", "D1", "1700000000.0001", "sha1")
+    row = state.delivery(AS_OF, "ana@x.example")
+    assert (row.status, row.ts, row.error) == ("sent", "1700000000.0001", None)
+    assert state.delivery(AS_OF + timedelta(days=7), "ana@x.example") is None
+    state.close()
