@@ -1,0 +1,1 @@
+"""Delivering digests: Slack Block Kit rendering (`mrkdwn`) and the Slack client (`slack`)."""
