@@ -63,6 +63,16 @@ Quiet = Annotated[bool | None, typer.Option(
     "--quiet/--no-quiet", envvar="ESD_QUIET",
     help="Print only errors. Default: quiet when stdout is not a terminal.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Templates = Annotated[Path | None, typer.Option(
+    "--templates", envvar="ESD_TEMPLATES", file_okay=False,
+    help="Folder with digest.md.j2 (default ./templates if present, else the built-in one).")]
+
+
+def _templates(flag: Path | None) -> Path | None:
+    """--templates, else the team's ./templates when it holds a digest template."""
+    if flag is None and Path("templates", "digest.md.j2").is_file():
+        return Path("templates")
+    return flag
 
 
 @app.callback()
@@ -128,10 +138,7 @@ def dry_run(
     as_of: AsOf = None,
     window_days: WindowDays = 7,
     cap_per_csm: CapPerCsm = 3,
-    templates: Annotated[Path | None, typer.Option(
-        "--templates", envvar="ESD_TEMPLATES", file_okay=False,
-        help="Folder with digest.md.j2 (default ./templates if present, else the built-in "
-        "one).")] = None,
+    templates: Templates = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and write them to a folder; never posts anything.
@@ -144,11 +151,9 @@ def dry_run(
         esd dry-run --input-dir examples/portfolio --as-of 2026-11-23 --out digests
     """
     is_quiet = _quiet(quiet)
-    if templates is None and Path("templates", "digest.md.j2").is_file():
-        templates = Path("templates")
     try:
         settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
-                             templates)
+                             _templates(templates))
         with _ProgressBar.unless(is_quiet) as progress:
             result, files = runner.dry_run(settings, progress,
                                            progress.reading if progress else None)
@@ -218,9 +223,7 @@ def run(
     as_of: AsOf = None,
     window_days: WindowDays = 7,
     cap_per_csm: CapPerCsm = 3,
-    templates: Annotated[Path | None, typer.Option(
-        "--templates", envvar="ESD_TEMPLATES", file_okay=False,
-        help="Folder with digest.md.j2 (default ./templates if present).")] = None,
+    templates: Templates = None,
     state: Annotated[str | None, typer.Option(
         "--state", envvar="ESD_STATE", metavar="PATH|URL",
         help="Run history: a SQLite file (default ./esd-state.db) or a postgresql:// URL.")]
@@ -247,11 +250,9 @@ def run(
     from esd.delivery.slack import SlackDelivery
 
     is_quiet = _quiet(quiet)
-    if templates is None and Path("templates", "digest.md.j2").is_file():
-        templates = Path("templates")
     try:
         settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
-                             templates)
+                             _templates(templates))
         messenger = SlackDelivery.from_env(os.environ)  # a missing token stops us here
         store = State.open(state)
         try:

@@ -265,3 +265,17 @@ def test_ticket_without_id_gets_a_stable_one(tmp_path):
     from esd.connectors.files import load_portfolio
 
     assert load_portfolio(d).tickets[0].ticket_id == "support_tickets.json[0]"
+
+
+def test_team_templates_folder_is_used(portfolio, tmp_path):
+    custom = tmp_path / "templates"  # the working directory's ./templates
+    custom.mkdir()
+    (custom / "digest.md.j2").write_text("Hi {{ digest.csm_name }}: {{ strong | length }}\n")
+    assert dry_run(portfolio, tmp_path / "a").exit_code == 0
+    assert (tmp_path / "a" / "ana.ruiz@lumen.example.com.md").read_text() == "Hi Ana Ruiz: 1\n"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "digest.md.j2").write_text("{{ digest.owner_email }}\n")
+    assert dry_run(portfolio, tmp_path / "b", "--templates", str(other)).exit_code == 0
+    assert (tmp_path / "b" / "ana.ruiz@lumen.example.com.md").read_text() == \
+        "ana.ruiz@lumen.example.com\n"
