@@ -128,3 +128,16 @@ def test_rate_limiter_spaces_requests():
     for _ in range(4):
         limiter.wait()
     assert slept == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+
+
+def test_reset_time_header_is_read_when_no_retry_after(api):
+    import time
+
+    src, waits = source(api, reset_header="X-RateLimit-Reset")
+    api.fail_next("/v1/items", 429, headers={"X-RateLimit-Reset": str(int(time.time()) + 4)})
+    assert src.get("/v1/items") == {"items": [1, 2]}
+    assert 2.5 <= waits[0] <= 4
+    plain, plain_waits = source(api)  # without the declaration: jittered backoff
+    api.fail_next("/v1/items", 429, headers={"X-RateLimit-Reset": str(int(time.time()) + 4)})
+    plain.get("/v1/items")
+    assert plain_waits[0] <= 0.5

@@ -106,6 +106,14 @@ def parse_retry_after(value: str | None, max_delay: float) -> float | None:
     return min(max(seconds, 0.0), max_delay)
 
 
+def parse_reset(value: str, max_delay: float) -> float | None:
+    """Seconds until a rate-limit reset given as a Unix time, clamped."""
+    try:
+        return min(max(float(value) - time.time(), 0.0), max_delay)
+    except ValueError:
+        return None
+
+
 def make_retrying(max_attempts: int = 5, max_delay: float = 60.0, base: float = 0.5,
                   sleep: Callable[[float], None] = time.sleep) -> Retrying:
     """Tenacity retry policy: Retriable errors only, Retry-After first, else jittered
@@ -132,6 +140,9 @@ class Source:
     rate_limiter: RateLimiter | None = None
     # Header(s) holding the wait, first found wins (Help Scout: X-RateLimit-Retry-After).
     retry_after_header: str | tuple[str, ...] = "Retry-After"
+    # Header holding the Unix time the limit resets, read when no Retry-After came
+    # (Intercom's X-RateLimit-Reset).
+    reset_header: str | None = None
     empty_statuses: Collection[int] = ()  # statuses that mean "no data" (Gong: 404)
     max_attempts: int = 5
     max_delay: float = 60.0
@@ -188,6 +199,8 @@ class Source:
                      else self.retry_after_header)
             value = next((response.headers[n] for n in names if n in response.headers), None)
             wait = parse_retry_after(value, self.max_delay)
+            if wait is None and self.reset_header and self.reset_header in response.headers:
+                wait = parse_reset(response.headers[self.reset_header], self.max_delay)
             raise Retriable(f"status {status}", retry_after=wait)
         if status >= 400:
             rid = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers),

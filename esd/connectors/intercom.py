@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, secret, setting
@@ -87,21 +85,10 @@ def open_source(cfg: IntercomConfig, **options: Any) -> Source:
     client = make_client(cfg.base_url, BearerAuth(cfg.token.get_secret_value()),
                          headers={"Intercom-Version": cfg.version,
                                   "Accept": "application/json"})
-    client.event_hooks["response"].append(_reset_as_retry_after)
-    return Source(SYSTEM, client, query_paths={SEARCH_PATH}, **options)
-
-
-def _reset_as_retry_after(response: httpx.Response) -> None:
     # Intercom's 429 carries no Retry-After, only X-RateLimit-Reset, a Unix time
-    # (api-notes §4). The shared layer reads Retry-After, so translate; a 429 without
-    # either falls back to the layer's jittered backoff.
-    reset = response.headers.get("X-RateLimit-Reset")
-    if response.status_code == 429 and reset and "Retry-After" not in response.headers:
-        try:
-            wait = max(0, math.ceil(float(reset) - time.time()))
-        except ValueError:
-            return
-        response.headers["Retry-After"] = str(wait)
+    # (api-notes §4).
+    return Source(SYSTEM, client, query_paths={SEARCH_PATH},
+                  reset_header="X-RateLimit-Reset", **options)
 
 
 def fetch_tickets(source: Source, cfg: IntercomConfig, window: Window,
