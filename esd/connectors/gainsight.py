@@ -144,7 +144,7 @@ class GainsightSource(Source):
     """Reads Gainsight's 4xx bodies: "no data" and "no such object" are answers, the
     error code and request id are named (the body carries them, not a header)."""
 
-    def _check(self, method: str, path: str, response: httpx.Response) -> Any:
+    def check_response(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if 400 <= status < 500 and status != 429:
             try:
@@ -156,7 +156,7 @@ class GainsightSource(Source):
                 return body
             if meaning or status in (401, 403):
                 raise _failure(method, path, body, status)
-        return super()._check(method, path, response)
+        return super().check_response(method, path, response)
 
 
 def open_source(cfg: GainsightConfig, *, sleep: Callable[[float], None] = time.sleep,

@@ -188,9 +188,11 @@ class Source:
             raise Retriable(f"connection failed ({type(exc).__name__})", transport=True) from None
         log.debug("%s %s %s -> %s in %.2fs", self.system, method, path,
                   response.status_code, time.monotonic() - started)
-        return self._check(method, path, response)
+        return self.check_response(method, path, response)
 
-    def _check(self, method: str, path: str, response: httpx.Response) -> Any:
+    def check_response(self, method: str, path: str, response: httpx.Response) -> Any:
+        """Parsed JSON of a good answer, or the error it stands for. Vendors whose errors
+        live in the body (Gainsight's GSOBJ codes) override this and call super()."""
         status = response.status_code
         if status in self.empty_statuses:
             return None
