@@ -369,8 +369,8 @@ def pull(
     is_quiet = _quiet(quiet)
     try:
         settings = _settings(ctx, None, Path("references"), as_of, window_days, 3)
-        with _status(is_quiet) as on_source:
-            result = runner.pull(settings, out, on_source)
+        with _ProgressBar.unless(is_quiet) as progress:
+            result = runner.pull(settings, out, progress.reading if progress else None)
     except EsdError as exc:
         _fail(exc)
     if not is_quiet:
@@ -379,16 +379,6 @@ def pull(
             out_console.print(f"{h.system}: {h.records} records{unmapped}, "
                               f"{h.requests} requests")
         out_console.print(f"Wrote the input files to {out}/")
-
-
-@contextmanager
-def _status(quiet: bool):
-    """A spinner naming the source being read, on a terminal."""
-    if quiet or not err_console.is_terminal:
-        yield None
-        return
-    with err_console.status("reading") as status:
-        yield lambda name: status.update(f"reading {name}")
 
 
 @app.command()
