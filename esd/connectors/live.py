@@ -21,10 +21,10 @@ from esd.errors import CredentialsRejected, InputError, SourceError, Unreachable
 from esd.models import Portfolio, Window
 
 LOOKBACK_DAYS = 30
-TICKET_CONNECTORS = {
-    "zendesk": (zendesk, zendesk.ZendeskConfig),
-    "intercom": (intercom, intercom.IntercomConfig),
-    "helpscout": (helpscout, helpscout.HelpScoutConfig),
+TICKET_CONNECTORS = {  # ESD_TICKET_SOURCE -> (module, its config, the name users see)
+    "zendesk": (zendesk, zendesk.ZendeskConfig, "Zendesk"),
+    "intercom": (intercom, intercom.IntercomConfig, "Intercom"),
+    "helpscout": (helpscout, helpscout.HelpScoutConfig, "Help Scout"),
 }
 
 
@@ -49,7 +49,6 @@ class Health:
 class LivePull:
     portfolio: Portfolio
     health: list[Health] = field(default_factory=list)
-    ticket_system: str = "none"
 
 
 def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
@@ -64,9 +63,9 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
     # Every credential first, before any request (missing ones are exit 2).
     gs_cfg = gainsight.GainsightConfig.from_env(env, toml.get("gainsight", {}))
     gong_cfg = gong.GongConfig.from_env(env, toml.get("gong", {}))
-    ticket_cfg = None
+    ticket_module, ticket_cfg, ticket_label = None, None, ""
     if tickets_name != "none":
-        module, config_cls = TICKET_CONNECTORS[tickets_name]
+        ticket_module, config_cls, ticket_label = TICKET_CONNECTORS[tickets_name]
         ticket_cfg = config_cls.from_env(env, toml.get(tickets_name, {}))
     lookback = Window(start=window.end - timedelta(days=LOOKBACK_DAYS), end=window.end)
     health: list[Health] = []
@@ -94,8 +93,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
 
     gs = gainsight.open_source(gs_cfg)
     gong_source = gong.open_source(gong_cfg)
-    ticket_source = TICKET_CONNECTORS[tickets_name][0].open_source(ticket_cfg) \
-        if ticket_cfg else None
+    ticket_source = ticket_module.open_source(ticket_cfg) if ticket_module else None
     retries = http_settings(toml)
     for source in (gs, gong_source, ticket_source):
         if source is not None:
@@ -113,10 +111,8 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
                        lambda: gainsight.fetch_stakeholder_changes(gs, gs_cfg, lookback, known))
         tickets = Pulled()
         if ticket_source is not None:
-            name = {"zendesk": "Zendesk", "intercom": "Intercom",
-                    "helpscout": "Help Scout"}[tickets_name]
-            tickets = step(f"{name} tickets", ticket_source,
-                           lambda: TICKET_CONNECTORS[tickets_name][0].fetch_tickets(
+            tickets = step(f"{ticket_label} tickets", ticket_source,
+                           lambda: ticket_module.fetch_tickets(
                                ticket_source, ticket_cfg, window, known)) or Pulled()
     finally:
         for source in (gs, gong_source, ticket_source):
@@ -131,7 +127,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
         unmapped={h.system: h.unmapped for h in health if h.unmapped},
         ticket_source=tickets_name,
     )
-    return LivePull(portfolio=portfolio, health=health, ticket_system=tickets_name)
+    return LivePull(portfolio=portfolio, health=health)
 
 
 HTTP_KEYS = {"max_attempts": int, "backoff_seconds": float, "max_wait_seconds": float}
