@@ -78,3 +78,19 @@ def test_every_digest_renders_the_seed_layout(demo):
             assert f"Action: {strong['action']}" in text
             quote = " ".join(strong["call_evidence"][0]["quote"].split())
             assert f'> "{quote}"' in text
+
+
+def test_actions_fit_the_evidence(demo):
+    """Rule 5.6 picks the row sharing most words with the evidence; the demo's library is
+    worded so that each strong signal gets the action a CSM would expect."""
+    run, _, _ = demo
+    strong = {s["call_evidence"][0]["quote"]: s["action"]
+              for d in run["digests"] for s in d["strong"]}
+    expect = {"audit log": "Forward the SOC 2 report", "security questionnaire":
+              "Forward the SOC 2 report", "SSO with Okta": "Send the SSO setup checklist",
+              "rolling out to 40": "Open a provisioning thread",
+              "new hires": "Send the department onboarding playbook",
+              "API rate limit": "Open a Gainsight CTA"}
+    for needle, action in expect.items():
+        [quote] = [q for q in strong if needle in q]
+        assert strong[quote].startswith(action), (quote, strong[quote])
