@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from esd.connectors import live
 from esd.connectors.files import ACCOUNTS, load_portfolio, portfolio_files
 from esd.defaults import defaults_dir
 from esd.deliver import Messenger, Outcome, deliver, missed_error, write_fallback
@@ -30,6 +30,9 @@ from esd.references.lint import lint
 from esd.references.schema import Problem, References
 from esd.render import default_templates, render_digests, run_json
 from esd.state import State
+
+if TYPE_CHECKING:
+    from esd.connectors.live import Health, LivePull
 
 
 @dataclass
@@ -71,13 +74,21 @@ def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = No
     refs = load_references(settings.references)
     if settings.input_dir is not None:
         return load_portfolio(settings.input_dir), refs
-    return live.pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
+    return _live().pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
+
+
+def _live():
+    """The live connectors, imported only when a command reads them: a run from files
+    starts ~0.2 s faster without httpx, tenacity and five vendor modules."""
+    from esd.connectors import live
+
+    return live
 
 
 def pull(settings: Settings, out: Path, on_source: Callable[[str], None] | None = None,
-         ) -> live.LivePull:
+         ) -> LivePull:
     """Read the live sources for the window and write them as input files to `out`."""
-    result = live.pull(settings.env, settings.toml, settings.window, on_source)
+    result = _live().pull(settings.env, settings.toml, settings.window, on_source)
     write_atomically(out, portfolio_files(result.portfolio), marker="accounts.json")
     return result
 
@@ -167,11 +178,11 @@ def coverage_report(settings: Settings) -> dict:
     extraction or output. With live sources a failing source is reported, not raised:
     the report's `sources_failed` lists it."""
     refs = load_references(settings.references)
-    health: list[live.Health] = []
+    health: list[Health] = []
     if settings.input_dir is not None:
         portfolio = load_portfolio(settings.input_dir)
     else:
-        pulled = live.pull(settings.env, settings.toml, settings.window, keep_going=True)
+        pulled = _live().pull(settings.env, settings.toml, settings.window, keep_going=True)
         portfolio, health = pulled.portfolio, pulled.health
     window = settings.window
     collected = collect(portfolio, window)
@@ -223,7 +234,7 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     if input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
         problems += [Problem(file=where, line=0, message=m)
-                     for m in live.gainsight_mapping_problems(env, toml or {})]
+                     for m in _live().gainsight_mapping_problems(env, toml or {})]
     return problems
 
 
