@@ -79,6 +79,14 @@ def compile_any(phrases: Iterable[Phrase]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
 
 
+def conditional_pattern(taxonomy: Taxonomy) -> re.Pattern[str]:
+    """The conditional guard over folded text: the seed's markers (if, would,
+    considering, thinking about) and the taxonomy's conditional-guard patterns."""
+    markers = [re.escape(m).replace(r"\ ", _SEP) for m in MARKERS]
+    guard = [phrase_pattern(p) for p in taxonomy.conditional_patterns]
+    return re.compile("|".join([r"(?<!\w)(?:" + "|".join(markers) + r")(?!\w)", *guard]))
+
+
 def _find_all(text: str, needle: str) -> list[int]:
     positions, pos = [], text.find(needle)
     while pos != -1:
@@ -102,10 +110,7 @@ class RuleExtractor:
             (sku.id, compile_any(sku.call_triggers), compile_any(sku.negatives))
             for sku in taxonomy.skus if sku.call_triggers
         ]
-        markers = [re.escape(m).replace(r"\ ", _SEP) for m in MARKERS]
-        guard = [phrase_pattern(p) for p in taxonomy.conditional_patterns]
-        self._conditional = re.compile(
-            "|".join([r"(?<!\w)(?:" + "|".join(markers) + r")(?!\w)", *guard]))
+        self._conditional = conditional_pattern(taxonomy)
 
     def extract(
         self, calls: Sequence[Call], tickets: Sequence[Ticket], progress: Progress | None = None
