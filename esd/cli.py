@@ -68,6 +68,34 @@ Templates = Annotated[Path | None, typer.Option(
     help="Folder with digest.md.j2 (default ./templates if present, else the built-in one).")]
 
 
+# --- how call and ticket text is read (issue 5) -------------------------------------
+ExtractorChoice = Annotated[str, typer.Option(
+    "--extractor", envvar="ESD_EXTRACTOR", metavar="rules|claude|auto",
+    help="rules: the taxonomy's literal phrases. claude: also Claude, on the "
+    "expansion-shaped customer sentences only. auto: claude when ANTHROPIC_API_KEY is set.")]
+Model = Annotated[str | None, typer.Option(
+    "--model", envvar="ESD_MODEL",
+    help="Claude model (default: esd.toml [claude] model, else claude-sonnet-5-5).")]
+Batch = Annotated[bool, typer.Option(
+    "--batch/--no-batch", envvar="ESD_BATCH",
+    help="Send Claude requests through the Message Batches API: half price, but minutes "
+    "(up to [claude] batch_timeout) before the answer. --no-batch for interactive runs.")]
+MaxCost = Annotated[float | None, typer.Option(
+    "--max-cost", envvar="ESD_MAX_COST", metavar="USD", min=0,
+    help="Refuse to start (exit 2, nothing sent) when the Claude estimate is above this.")]
+ExtractorFallback = Annotated[str | None, typer.Option(
+    "--extractor-fallback", envvar="ESD_EXTRACTOR_FALLBACK", metavar="rules",
+    help="If Claude keeps failing, finish on the rule extractor (every digest says so) "
+    "instead of exiting 4.")]
+
+
+def _extraction(extractor: str, model: str | None, batch: bool, max_cost: float | None,
+                fallback: str | None) -> runner.Extraction:
+    return runner.Extraction(extractor=extractor.strip().lower(), model=model, batch=batch,
+                             max_cost=max_cost,
+                             fallback=fallback.strip().lower() if fallback else None)
+
+
 def _templates(flag: Path | None) -> Path | None:
     """--templates, else the team's ./templates when it holds a digest template."""
     if flag is None and Path("templates", "digest.md.j2").is_file():
@@ -95,7 +123,8 @@ def main(
         _fail(exc)
     # [defaults] applies below flags and environment variables; the rest is for sources.
     defaults = {k.replace("-", "_"): v for k, v in data.get("defaults", {}).items()}
-    ctx.default_map = {name: dict(defaults) for name in ("dry-run", "coverage", "check", "pull")}
+    ctx.default_map = {name: dict(defaults)
+                       for name in ("dry-run", "run", "coverage", "check", "pull", "eval")}
     ctx.obj = data
     _setup_logging(verbose)
 
@@ -121,10 +150,11 @@ def _quiet(flag: bool | None) -> bool:
 
 
 def _settings(ctx: typer.Context, input_dir, references, as_of, window_days, cap_per_csm,
-              templates=None) -> Settings:
+              templates=None, extraction: runner.Extraction | None = None) -> Settings:
     return Settings(input_dir=input_dir, references=references,
                     as_of=runner.parse_as_of(as_of), window_days=window_days,
-                    cap_per_csm=cap_per_csm, templates=templates, toml=ctx.obj or {})
+                    cap_per_csm=cap_per_csm, templates=templates, toml=ctx.obj or {},
+                    extraction=extraction or runner.Extraction())
 
 
 @app.command("dry-run")
@@ -139,6 +169,11 @@ def dry_run(
     window_days: WindowDays = 7,
     cap_per_csm: CapPerCsm = 3,
     templates: Templates = None,
+    extractor: ExtractorChoice = "auto",
+    model: Model = None,
+    batch: Batch = True,
+    max_cost: MaxCost = None,
+    extractor_fallback: ExtractorFallback = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and write them to a folder; never posts anything.
@@ -153,7 +188,8 @@ def dry_run(
     is_quiet = _quiet(quiet)
     try:
         settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
-                             _templates(templates))
+                             _templates(templates), _extraction(
+                                 extractor, model, batch, max_cost, extractor_fallback))
         with _ProgressBar.unless(is_quiet) as progress:
             result, files = runner.dry_run(settings, progress,
                                            progress.reading if progress else None)
@@ -233,6 +269,11 @@ def run(
         help="Where digests that could not be delivered are written.")] = Path("undelivered"),
     resend: Annotated[bool, typer.Option(
         "--resend", help="Post again to CSMs already delivered for this window.")] = False,
+    extractor: ExtractorChoice = "auto",
+    model: Model = None,
+    batch: Batch = True,
+    max_cost: MaxCost = None,
+    extractor_fallback: ExtractorFallback = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and send each as a personal Slack DM, once per window.
@@ -252,7 +293,8 @@ def run(
     is_quiet = _quiet(quiet)
     try:
         settings = _settings(ctx, input_dir, references, as_of, window_days, cap_per_csm,
-                             _templates(templates))
+                             _templates(templates), _extraction(
+                                 extractor, model, batch, max_cost, extractor_fallback))
         messenger = SlackDelivery.from_env(os.environ)  # a missing token stops us here
         store = State.open(state)
         try:
@@ -279,9 +321,13 @@ def coverage(
     references: References = Path("references"),
     as_of: AsOf = None,
     window_days: WindowDays = 7,
+    extractor: ExtractorChoice = "auto",
+    model: Model = None,
+    batch: Batch = True,
     as_json: AsJson = False,
 ) -> None:
-    """Pre-flight: call coverage for the window and what a run would drop.
+    """Pre-flight: call coverage for the window, what a run would drop, and what the
+    Claude extraction would cost.
 
     Exits 3 when coverage is below the 40% abort threshold, so a workflow can gate on it.
 
@@ -290,8 +336,9 @@ def coverage(
         esd coverage --input-dir examples/portfolio --as-of 2026-11-23
     """
     try:
-        report = runner.coverage_report(
-            _settings(ctx, input_dir, references, as_of, window_days, 3))
+        report = runner.coverage_report(_settings(
+            ctx, input_dir, references, as_of, window_days, 3,
+            extraction=_extraction(extractor, model, batch, None, None)))
     except EsdError as exc:
         _fail(exc)
     pct = report["coverage_pct"]
@@ -338,10 +385,62 @@ def _print_coverage(report: dict) -> None:
         f"Would drop: {len(silent)} silent accounts, {drop['usage_in_noise_band']} usage "
         f"anomalies inside their segment noise band, {drop['usage_null_delta']} without a "
         f"delta. Kept without a baseline row: {report['usage_no_baseline_kept']}.")
+    x = report["extraction"]
+    if x["extractor"] == "claude":
+        out_console.print(
+            f"Claude extraction ({x['model']}{', batch' if x['batch'] else ''}): "
+            f"{x['requests']} requests for {x['sources_to_send']} sources "
+            f"({x['sources_cached']} already in the result cache), ~{x['input_tokens']:,} "
+            f"input and ~{x['output_tokens']:,} output tokens: estimated "
+            f"${x['estimate_usd']:.2f} at list prices.")
+    else:
+        out_console.print("Extraction: rules (no model cost).")
     if silent:
         shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
                                           else "")
         out_console.print(f"Silent accounts: {shown}")
+
+
+@app.command("eval")
+def eval_(
+    ctx: typer.Context,
+    gold: Annotated[Path, typer.Option(
+        "--gold", envvar="ESD_GOLD", file_okay=False,
+        help="Folder with the input files, labels.json and optionally references/.")],
+    references: References = Path("references"),
+    extractor: ExtractorChoice = "auto",
+    model: Model = None,
+    batch: Batch = False,
+    max_cost: MaxCost = None,
+    as_json: AsJson = False,
+) -> None:
+    """Score an extractor against labeled sentences: precision and recall per SKU and for
+    not_signal, and the prefilter's recall and token share.
+
+    Example usage:
+
+        esd eval --gold examples/gold --extractor rules
+        esd eval --gold examples/gold --extractor claude --json
+    """
+    from esd.eval import format_report
+
+    try:
+        settings = _settings(ctx, None, references, None, 7, 3, extraction=_extraction(
+            extractor, model, batch, max_cost, None))
+        report, extraction = runner.evaluate(settings, gold)
+    except EsdError as exc:
+        _fail(exc)
+    data = report.to_json()
+    if extraction is not None and extraction.model:
+        data["cost"] = {"model": extraction.model, "requests": extraction.requests,
+                        "cost_usd": extraction.cost_usd, "dropped": extraction.dropped}
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    out_console.print(format_report(report))
+    if "cost" in data:
+        out_console.print(f"Claude ({extraction.model}): {extraction.requests} requests, "
+                          f"${extraction.cost_usd:.2f} at list prices.")
 
 
 @app.command()

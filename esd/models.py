@@ -129,7 +129,7 @@ class Portfolio(BaseModel):
 # --- evidence and signals (contract §5) -----------------------------------------------
 
 Label = Literal["signal", "not_signal"]
-NotSignalReason = Literal["negative-example", "conditional"]
+NotSignalReason = Literal["negative-example", "conditional", "model"]  # model: Claude judged it
 WeakReason = Literal[
     "champion-departure", "call-only", "usage-only", "ticket-only",
     "call-and-ticket", "usage-and-ticket",
@@ -183,6 +183,27 @@ class Digest(BaseModel):
         return len(self.strong) + self.overflow
 
 
+class ExtractionReport(BaseModel):
+    """Which extractor ran and what it cost (footer and run.json `extraction`)."""
+
+    extractor: str = "rules"  # what produced the mentions: "claude" or "rules"
+    model: str | None = None
+    batch: bool = False
+    requests: int = 0  # requests sent to the API (batched requests count one each)
+    sources: int = 0  # calls and tickets scanned
+    sources_sent: int = 0  # ... whose prefiltered text was sent this run
+    sources_cached: int = 0  # ... answered from the result cache (cost nothing)
+    sources_skipped: int = 0  # ... with nothing expansion-shaped to send
+    input_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0  # at list prices, from the usage the API reported
+    estimate_usd: float | None = None  # the pre-flight estimate (--max-cost)
+    dropped: dict[str, int] = Field(default_factory=dict)  # model mentions we refused, by why
+    fallback: str | None = None  # why the rule extractor finished the run instead
+
+
 class Diagnostics(BaseModel):
     accounts_in_scope: int
     accounts_silent: int
@@ -197,6 +218,7 @@ class Diagnostics(BaseModel):
     usage_null_delta: int = 0
     stakeholder_data: bool = True
     extractor: str = "rules"
+    extraction: ExtractionReport = Field(default_factory=ExtractionReport)
     unmapped_records: dict[str, int] = Field(default_factory=dict)
     ticket_source: str | None = None
 

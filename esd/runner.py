@@ -10,7 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,15 +25,28 @@ from esd.models import Portfolio, RunResult, Window
 from esd.pipeline import make_window, run_pipeline
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.collect import collect
-from esd.pipeline.extract import Progress
+from esd.pipeline.extract import Extractor, Progress
 from esd.references import load_references, parse_references
 from esd.references.lint import lint
 from esd.references.schema import Problem, References
 from esd.render import default_templates, render_digests, run_json
+from esd.state import DEFAULT_PATH as DEFAULT_STATE
 from esd.state import State
 
 if TYPE_CHECKING:
     from esd.connectors.live import Health, LivePull
+
+
+@dataclass
+class Extraction:
+    """How call and ticket text is read (issue 5): `--extractor`, `--model`,
+    `--no-batch`, `--max-cost`, `--extractor-fallback`."""
+
+    extractor: str = "auto"  # rules | claude | auto (claude when ANTHROPIC_API_KEY is set)
+    model: str | None = None  # default: esd.toml [claude] model, else DEFAULT_MODEL
+    batch: bool = True
+    max_cost: float | None = None
+    fallback: str | None = None  # "rules": finish on the rule extractor if Claude fails
 
 
 @dataclass
@@ -47,6 +61,7 @@ class Settings:
     templates: Path | None = None
     toml: dict = field(default_factory=dict)  # esd.toml, for the live sources
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    extraction: Extraction = field(default_factory=Extraction)
 
     @property
     def window(self) -> Window:
@@ -98,16 +113,18 @@ def dry_run(settings: Settings, progress: Progress | None = None,
             ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
     portfolio, refs = load_inputs(settings, on_source)
-    return _build(settings, portfolio, refs, {}, progress)
+    with extractor_for(settings, refs) as extractor:
+        return _build(settings, portfolio, refs, {}, progress, extractor)
 
 
 def _build(settings: Settings, portfolio: Portfolio, refs: References,
            history: Mapping[str, list[int]], progress: Progress | None,
-           ) -> tuple[RunResult, dict[str, str]]:
+           extractor: Extractor | None = None) -> tuple[RunResult, dict[str, str]]:
     result = run_pipeline(
         portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
         cap_per_csm=settings.cap_per_csm, history=history,
         taxonomy_display=_display(refs.taxonomy.path), progress=progress,
+        extractor=extractor,
     )
     files = render_digests(result, settings.templates or default_templates(),
                            settings.cap_per_csm)
@@ -124,13 +141,50 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
     others were delivered."""
     portfolio, refs = load_inputs(settings, on_source)
     history = state.strong_history(settings.as_of, settings.window_days)
-    result, files = _build(settings, portfolio, refs, history, progress)
+    with extractor_for(settings, refs, state) as extractor:
+        result, files = _build(settings, portfolio, refs, history, progress, extractor)
     state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
     outcome = deliver(result, files, state, messenger, resend=resend)
     if outcome.missed:
         folder = write_fallback(fallback, settings.as_of, files, outcome.missed)
         raise missed_error(outcome.missed, folder)
     return result, outcome
+
+
+def wants_claude(settings: Settings) -> bool:
+    """`--extractor claude`, or `auto` with ANTHROPIC_API_KEY set."""
+    choice = settings.extraction.extractor
+    if choice not in ("rules", "claude", "auto"):
+        raise InputError(f"--extractor {choice}: choose rules, claude or auto")
+    return choice == "claude" or (choice == "auto" and bool(settings.env.get(
+        "ANTHROPIC_API_KEY")))
+
+
+@contextmanager
+def extractor_for(settings: Settings, refs: References, state: State | None = None,
+                  create_state: bool = True) -> Iterator[Extractor | None]:
+    """The extractor the options ask for: None means the rule extractor. Claude caches
+    its answers in the state database (`state`, else ESD_STATE, opened for the run;
+    with `create_state` False a missing SQLite file is not created: no cache then)."""
+    if not wants_claude(settings):
+        yield None
+        return
+    from esd.claude.extractor import MemoryCache
+    from esd.claude.factory import claude_extractor
+
+    target = settings.env.get("ESD_STATE") or DEFAULT_STATE
+    own = state is None and (create_state or "://" in target or Path(target).exists())
+    store = State.open(target) if own else state
+    try:
+        extractor = claude_extractor(settings.extraction, refs.taxonomy, settings.env,
+                                     settings.toml, cache=store or MemoryCache())
+        try:
+            yield extractor
+        finally:
+            extractor.close()
+    finally:
+        if own:
+            store.close()
 
 
 def _display(path: Path) -> str:
@@ -188,6 +242,7 @@ def coverage_report(settings: Settings) -> dict:
     collected = collect(portfolio, window)
     usage = filter_usage(collected.usage, collected.accounts, refs.baselines)
     with_call = len({c.account_id for c in collected.calls})
+    extraction = extraction_estimate(settings, refs, collected.calls, collected.tickets)
     return {
         "as_of": settings.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
@@ -214,7 +269,43 @@ def coverage_report(settings: Settings) -> dict:
                   "unmapped": h.unmapped, "requests": h.requests, "error": h.error}
                  for h in health],
         "sources_failed": [h.system for h in health if not h.ok],
+        "extraction": extraction,
     }
+
+
+def extraction_estimate(settings: Settings, refs: References, calls, tickets) -> dict:
+    """What the extraction of these calls and tickets would send and cost (no request is
+    made; sources already in the result cache cost nothing)."""
+    if not wants_claude(settings):
+        return {"extractor": "rules", "estimate_usd": 0.0}
+    with extractor_for(settings, refs, create_state=False) as extractor:
+        estimate = extractor.estimate(calls, tickets)
+        return {"extractor": "claude", "model": extractor.model, "batch": extractor.batch,
+                "requests": estimate.requests, "sources_to_send": estimate.sources,
+                "sources_cached": estimate.sources_cached,
+                "input_tokens": estimate.input_tokens, "output_tokens": estimate.output_tokens,
+                "estimate_usd": round(estimate.usd, 4)}
+
+
+def evaluate(settings: Settings, gold: Path):
+    """Score the chosen extractor against the labeled gold folder (contract §10): its
+    input files, `labels.json`, and `references/` when present (else --references).
+    Every record counts whatever its date: no window, no coverage guard."""
+    from esd.eval import check_labels, evaluate, load_labels
+    from esd.pipeline.prefilter import Prefilter
+    from esd.pipeline.rules import RuleExtractor
+
+    if not gold.is_dir():
+        raise InputError(f"--gold {gold}: folder not found")
+    own_refs = gold / "references"
+    refs = load_references(own_refs if own_refs.is_dir() else settings.references)
+    portfolio = load_portfolio(gold)
+    labels = load_labels(gold / "labels.json")
+    check_labels(labels, portfolio, gold / "labels.json")
+    with extractor_for(settings, refs) as extractor:
+        chosen = extractor or RuleExtractor(refs.taxonomy)
+        report = evaluate(portfolio, labels, chosen, Prefilter(refs.taxonomy))
+        return report, getattr(chosen, "report", None)
 
 
 def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | None = None,

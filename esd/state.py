@@ -8,6 +8,8 @@ What it remembers:
 - `runs`: one row per window (a rerun of the same window replaces it, so the flooding
   guard's "three consecutive runs" means three consecutive windows);
 - `csm_runs`: each CSM's strong count before the cap, per window;
+- `extraction_cache`: Claude's answer per source text and prompt (issue 5), so a rerun
+  of the same week sends nothing;
 - `deliveries`: per window and CSM, `posting` (intent recorded before the Slack call),
   `sent` (with the message ts) or `failed` (with the reason). A `posting` row left by a
   crash is reconciled against Slack before anything is posted again.
@@ -15,6 +17,7 @@ What it remembers:
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,6 +74,15 @@ def m001_initial(db: Database) -> None:
         window_end TEXT NOT NULL, owner_email TEXT NOT NULL, status TEXT NOT NULL,
         channel TEXT, ts TEXT, digest_sha TEXT NOT NULL, error TEXT,
         updated_at TEXT NOT NULL, PRIMARY KEY (window_end, owner_email))""")
+
+
+@migration
+def m002_extraction_cache(db: Database) -> None:
+    # Claude's raw answer per source, keyed by a hash of the prompt and the text sent:
+    # a rerun of the same week (or an unchanged call) costs nothing.
+    db.execute("""CREATE TABLE extraction_cache (
+        key TEXT PRIMARY KEY, model TEXT NOT NULL, answer TEXT NOT NULL,
+        created_at TEXT NOT NULL)""")
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,31 @@ class State:
             applied.append(step.__name__)
         self.db.commit()
         return applied
+
+    # --- the extraction result cache (esd.claude) -----------------------------------
+
+    def cached_answers(self, keys: Sequence[str]) -> dict[str, list]:
+        """The cached answers among `keys` (a key's answer is a list of raw mentions)."""
+        found: dict[str, list] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for key, answer in self.db.execute(
+                    f"SELECT key, answer FROM extraction_cache WHERE key IN ({marks})", chunk):
+                found[key] = json.loads(answer)
+        return found
+
+    def store_answers(self, answers: dict[str, list], model: str) -> None:
+        now = _now()
+        for key, answer in answers.items():
+            self.db.execute(
+                "INSERT INTO extraction_cache (key, model, answer, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "answer = excluded.answer, model = excluded.model, "
+                "created_at = excluded.created_at",
+                (key, model, json.dumps(answer, ensure_ascii=False), now))
+        self.db.commit()
 
     # --- runs ---------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from esd.models import Diagnostics, Portfolio, RunResult, Window
+from esd.models import Diagnostics, ExtractionReport, Portfolio, RunResult, Window
 from esd.pipeline import guards
 from esd.pipeline.act import attach_actions
 from esd.pipeline.baseline import filter_usage
@@ -59,9 +59,11 @@ def run_pipeline(
     digests = route(signals, collected.accounts, cap_per_csm)
     attach_actions([s for d in digests for s in d.strong], refs.actions)
 
+    report = getattr(extractor, "report", None) or ExtractionReport(extractor=extractor.name)
     warnings = [w for w in (
         guards.coverage_warning(collected.coverage_pct),
         guards.staleness_warning(refs.taxonomy, as_of, taxonomy_display),
+        guards.fallback_warning(report.fallback),
     ) if w]
     for digest in digests:
         flood = guards.flood_warning((history or {}).get(digest.owner_email, []),
@@ -89,7 +91,8 @@ def run_pipeline(
             stakeholder_data=portfolio.stakeholder_changes is not None,
             unmapped_records=dict(portfolio.unmapped),
             ticket_source=portfolio.ticket_source,
-            extractor=extractor.name,
+            extractor=report.extractor,
+            extraction=report,
         ),
         digests=digests,
         not_signal=not_signal,

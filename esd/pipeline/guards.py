@@ -1,4 +1,5 @@
-"""The seed's watch-outs made exact (contract §6): coverage, taxonomy staleness, flooding."""
+"""The seed's watch-outs made exact (contract §6): coverage, taxonomy staleness, flooding;
+and the notice that the rule extractor stood in for a failed model (issue 5)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,12 @@ def flood_warning(previous: Sequence[int], current: int, cap: int) -> str | None
     return (f"_Strong-signal threshold may be too loose — last 3 runs averaged {average:.1f} "
             "per week. Consider tightening the strong-vs-weak cutoff in "
             "references/1-expansion-signal-taxonomy.md._")
+
+
+def fallback_warning(reason: str | None) -> str | None:
+    """Every digest says so when Claude failed and the rule extractor finished the run."""
+    if not reason:
+        return None
+    return ("_Claude extraction failed this week, so these signals come from the rule-based "
+            "extractor alone (literal taxonomy phrases; paraphrases are missed)._ "
+            f"Cause: {reason}")

@@ -1,0 +1,209 @@
+"""The anthropic SDK behind one small interface: a direct call or a Message Batch.
+
+Retries happen in two layers. The SDK retries 429, 5xx and connection errors itself
+(`max_retries`), but waits 8 s at most. An overloaded model (529) or a rate limit can last
+longer than that. So on top of the SDK, `send` tries `attempts` times, honouring
+`retry-after` or backing off exponentially. It also retries an answer without the forced
+tool call: that is a model hiccup, not a bad request. Every failure ends up as one esd
+error whose message names the cause and never the key (`esd.errors`).
+
+`send_batch` submits a Message Batch (half price, `../shared/api-notes.md` §7), polls it,
+and maps the results by `custom_id`: they come back in any order. Anything that did not
+succeed, or came back unusable, is returned so the caller sends it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import anthropic
+
+from esd.claude.cost import Usage, usage_of
+from esd.connectors.http import parse_retry_after
+from esd.errors import CredentialsRejected, SourceError, Unreachable
+
+log = logging.getLogger("esd.claude")
+T = TypeVar("T")
+
+
+@dataclass
+class Reply:
+    mentions: list[Any]  # the forced tool call's input["mentions"], not validated further
+    usage: Usage
+    stop_reason: str | None
+
+
+class ModelError(SourceError):
+    """The model kept failing after the SDK's retries and ours, or never answered with the
+    tool."""
+
+
+class _Malformed(Exception):
+    """An answer without a usable tool call; `usage` is what it cost all the same."""
+
+    def __init__(self, message: str, usage: Usage) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class ClaudeClient:
+    """Direct and batched Messages API calls, with esd's retries and errors."""
+
+    def __init__(self, api_key: str, base_url: str | None = None, *,
+                 tool_name: str = "record_mentions", max_retries: int = 2, attempts: int = 4,
+                 backoff: float = 2.0, max_backoff: float = 60.0, timeout: float = 120.0,
+                 poll_interval: float = 20.0, batch_timeout: float = 1800.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url or None,
+                                           max_retries=max_retries, timeout=timeout)
+        url = urlsplit(str(self._client.base_url))
+        self._host = url.hostname if url.port is None else f"{url.hostname}:{url.port}"
+        self.tool_name = tool_name
+        self.attempts = max(1, attempts)
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self.poll_interval, self.batch_timeout = poll_interval, batch_timeout
+        self.sleep, self.clock = sleep, clock
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ClaudeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, params: dict) -> Reply:
+        """One `/v1/messages` call. The usage of malformed answers that were retried is
+        added to the reply's: they were billed too."""
+        wasted = Usage()
+        answered = False
+
+        def call() -> Reply:
+            nonlocal wasted, answered
+            answered = False
+            message = self._client.messages.create(**params)
+            self.requests_sent += 1
+            answered = True
+            try:
+                return self._parse(message)
+            except _Malformed as exc:
+                wasted += exc.usage
+                raise
+
+        try:
+            reply = self._retrying("", call)
+        except SourceError:
+            if not answered:
+                self.requests_sent += 1  # the request that failed for good
+            raise
+        reply.usage += wasted
+        return reply
+
+    def send_batch(self, requests: dict[str, dict]) -> tuple[dict[str, Reply], list[str]]:
+        """Replies by custom_id, and the ids to send directly: errored, canceled, expired,
+        missing or malformed results, or all of them if the batch outlasts
+        `batch_timeout`."""
+        if not requests:
+            return {}, []
+        batches = self._client.messages.batches
+        body = [{"custom_id": cid, "params": params} for cid, params in requests.items()]
+        batch = self._retrying("batch create", lambda: batches.create(requests=body))
+        batch_id = batch.id
+        self.requests_sent += len(requests)
+        log.info("Anthropic batch %s: %d requests submitted", batch_id, len(requests))
+        started = self.clock()
+        while batch.processing_status != "ended":
+            if self.clock() - started >= self.batch_timeout:
+                log.warning("Anthropic batch %s still %s after %.0fs: canceling it and "
+                            "sending its %d requests directly", batch.id,
+                            batch.processing_status, self.batch_timeout, len(requests))
+                try:
+                    batches.cancel(batch_id)
+                except anthropic.APIError as exc:
+                    log.info("Anthropic batch %s: cancel failed (%s)", batch.id,
+                             type(exc).__name__)
+                return {}, list(requests)
+            self.sleep(self.poll_interval)
+            batch = self._retrying("batch status", lambda: batches.retrieve(batch_id))
+            log.debug("Anthropic batch %s: %s", batch.id, batch.processing_status)
+        replies: dict[str, Reply] = {}
+        results = self._retrying("batch results", lambda: batches.results(batch_id))
+        try:
+            for line in results:
+                if line.custom_id in requests and line.result.type == "succeeded":
+                    try:
+                        replies[line.custom_id] = self._parse(line.result.message)
+                    except _Malformed as exc:
+                        log.info("Anthropic batch %s: %s: %s", batch.id, line.custom_id, exc)
+        finally:
+            results.close()
+        retry = [cid for cid in requests if cid not in replies]
+        log.info("Anthropic batch %s ended: %d succeeded, %d to send directly", batch.id,
+                 len(replies), len(retry))
+        return replies, retry
+
+    def _parse(self, message: Any) -> Reply:
+        usage = usage_of(message.usage)
+        block = next((b for b in message.content or []
+                      if getattr(b, "type", None) == "tool_use"
+                      and getattr(b, "name", None) == self.tool_name), None)
+        if block is None:
+            raise _Malformed(f"malformed answer (no {self.tool_name} call, stop_reason "
+                             f"{message.stop_reason})", usage)
+        mentions = block.input.get("mentions") if isinstance(block.input, dict) else None
+        if not isinstance(mentions, list):
+            raise _Malformed(f"malformed answer ({self.tool_name} input has no list of "
+                             f"mentions, stop_reason {message.stop_reason})", usage)
+        log.debug("Anthropic answer: %d mentions, stop_reason %s", len(mentions),
+                  message.stop_reason)
+        return Reply(mentions, usage, message.stop_reason)
+
+    def _retrying(self, what: str, call: Callable[[], T]) -> T:
+        """Run `call` up to `attempts` times; 401/403, other 4xx and connection errors
+        fail at once (the SDK has already retried the latter)."""
+        prefix = f"Anthropic {what}".rstrip()
+        for attempt in range(1, self.attempts + 1):
+            wait = None
+            try:
+                return call()
+            except anthropic.APIStatusError as exc:
+                status, kind, message = _describe(exc)
+                if status in (401, 403):
+                    raise CredentialsRejected(f"Anthropic rejected ANTHROPIC_API_KEY ({status})"
+                                              f": {message}") from None
+                if status != 429 and status < 500 and kind != "overloaded_error":
+                    raise ModelError(f"{prefix}: {status} {kind}: {message}") from None
+                cause = ("rate limited" if status == 429 else "overloaded"
+                         if status == 529 or kind == "overloaded_error" else "server error")
+                cause = f"{cause} ({status})"
+                wait = parse_retry_after(exc.response.headers.get("retry-after"),
+                                         self.max_backoff)
+            except anthropic.APIConnectionError as exc:
+                how = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "failed"
+                raise Unreachable(f"{prefix}: connection to {self._host} {how}") from None
+            except _Malformed as exc:
+                cause = str(exc)
+            if attempt == self.attempts:
+                raise ModelError(f"{prefix}: {cause} after {self.attempts} attempts")
+            if wait is None:
+                wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+            log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", prefix, cause, wait,
+                     attempt + 1, self.attempts)
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _describe(exc: anthropic.APIStatusError) -> tuple[int, str, str]:
+    """Status, error type and the API's one-line message (never headers or the request)."""
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    message = " ".join(str(error.get("message") or "no message").split())[:300]
+    return exc.status_code, str(error.get("type") or "error"), message

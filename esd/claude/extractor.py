@@ -1,0 +1,268 @@
+"""`ClaudeExtractor`: the seed's extraction prompt, at a fraction of its cost.
+
+For each call and ticket of the window:
+
+1. the rule extractor runs as always (the team's literal phrases, with the guards);
+2. the prefilter keeps the customer sentences around anything expansion-shaped; a
+   source with none is not sent at all;
+3. a source whose exact text was answered before (same prompt, same model) takes its
+   answer from the result cache in the state database;
+4. the rest are packed into requests (many sources each, the taxonomy part of the
+   prompt cached) and sent through the Message Batches API (half price), or directly
+   with `--no-batch`; `--max-cost` refuses to send anything when the estimate is over;
+5. every answer is verified (`esd.claude.verify`) and merged with the rule mentions: a
+   sentence either side calls `not_signal` stays `not_signal`.
+
+If the model keeps failing, the run fails with exit 4, or, with
+`--extractor-fallback rules`, finishes on the rule mentions alone and every digest says
+so (the report's `fallback`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from esd.claude import prompt
+from esd.claude.client import ClaudeClient, Reply
+from esd.claude.cost import Prices, Usage
+from esd.claude.verify import Verifier, normalise
+from esd.errors import InputError, SourceError
+from esd.models import Call, ExtractionReport, Mention, Ticket
+from esd.pipeline.extract import Progress
+from esd.pipeline.prefilter import Excerpt, Prefilter, estimate_tokens
+from esd.pipeline.rules import RuleExtractor
+from esd.references.schema import Taxonomy
+
+log = logging.getLogger("esd.claude")
+
+# A request carries up to this many sources or this much source text (estimated
+# tokens): enough to make the cached prompt pay off, small enough that the answer
+# stays far below max_tokens.
+SOURCES_PER_REQUEST = 24
+TOKENS_PER_REQUEST = 6000
+MAX_TOKENS = 4096
+# Output estimate: about one mention per expansion-shaped sentence, plus the call.
+OUTPUT_PER_HIT = 60
+OUTPUT_PER_REQUEST = 20
+
+
+class ResultCache(Protocol):
+    def cached_answers(self, keys: Sequence[str]) -> dict[str, list]: ...
+
+    def store_answers(self, answers: dict[str, list], model: str) -> None: ...
+
+
+class MemoryCache:
+    """A result cache for one process (eval, tests)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list] = {}
+
+    def cached_answers(self, keys: Sequence[str]) -> dict[str, list]:
+        return {k: self.answers[k] for k in keys if k in self.answers}
+
+    def store_answers(self, answers: dict[str, list], model: str) -> None:
+        self.answers.update(answers)
+
+
+class BudgetExceeded(InputError):
+    """`--max-cost` refused the run before anything was sent (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    requests: int
+    sources: int  # sources that would be sent
+    sources_cached: int
+    input_tokens: int
+    output_tokens: int
+    usd: float
+
+
+@dataclass
+class _Plan:
+    excerpts: list[Excerpt]  # every source with something expansion-shaped
+    keys: list[str]
+    cached: dict[str, list]
+    groups: list[list[int]]  # indexes into excerpts, per request to send
+    skipped: int
+
+
+class ClaudeExtractor:
+    """An `Extractor` (esd.pipeline.extract) backed by Claude."""
+
+    name = "claude"
+
+    def __init__(self, taxonomy: Taxonomy, client: ClaudeClient, *, model: str,
+                 prices: Prices, cache: ResultCache | None = None, batch: bool = True,
+                 max_cost: float | None = None, fallback: str | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.client = client
+        self.model = model
+        self.prices = prices
+        self.cache = cache if cache is not None else MemoryCache()
+        self.batch = batch
+        self.max_cost = max_cost
+        self.fallback = fallback
+        self.prefilter = Prefilter(taxonomy)
+        self.rules = RuleExtractor(taxonomy)
+        self._verifier = Verifier(taxonomy, self.prefilter)
+        self._fingerprint = prompt.fingerprint(model, taxonomy)
+        self._system_tokens = estimate_tokens(
+            prompt.system_text(taxonomy) + json.dumps(prompt.tool(taxonomy)))
+        self.report = ExtractionReport(extractor="claude", model=model, batch=batch)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- planning and the budget ----------------------------------------------------
+
+    def _plan(self, calls: Sequence[Call], tickets: Sequence[Ticket]) -> _Plan:
+        every = [*map(self.prefilter.call, calls), *map(self.prefilter.ticket, tickets)]
+        excerpts = [e for e in every if e.kept]
+        keys = [prompt.cache_key(self._fingerprint, e) for e in excerpts]
+        cached = self.cache.cached_answers(keys)
+        todo = [i for i, k in enumerate(keys) if k not in cached]
+        # One request per distinct text: two sources with the same text share an answer.
+        first: dict[str, int] = {}
+        for i in todo:
+            first.setdefault(keys[i], i)
+        groups: list[list[int]] = []
+        size = 0
+        for i in first.values():
+            tokens = estimate_tokens(prompt.render_source("s", excerpts[i]))
+            if not groups or len(groups[-1]) >= SOURCES_PER_REQUEST or (
+                    size + tokens > TOKENS_PER_REQUEST and groups[-1]):
+                groups.append([])
+                size = 0
+            groups[-1].append(i)
+            size += tokens
+        return _Plan(excerpts, keys, cached, groups, len(every) - len(excerpts))
+
+    def _estimate(self, plan: _Plan) -> Estimate:
+        """An upper-side estimate: no prompt-cache discount assumed."""
+        data = sum(estimate_tokens(prompt.render_source("s", plan.excerpts[i]))
+                   for group in plan.groups for i in group)
+        hits = sum(len(u.hits) for group in plan.groups for i in group
+                   for u in plan.excerpts[i].units)
+        tokens_in = data + len(plan.groups) * (self._system_tokens + 60)
+        tokens_out = hits * OUTPUT_PER_HIT + len(plan.groups) * OUTPUT_PER_REQUEST
+        usd = Usage(input_tokens=tokens_in, output_tokens=tokens_out).cost(
+            self.prices, batch=self.batch)
+        sent = sum(len(g) for g in plan.groups)
+        cached = sum(1 for k in plan.keys if k in plan.cached)
+        return Estimate(len(plan.groups), sent, cached, tokens_in, tokens_out, usd)
+
+    def estimate(self, calls: Sequence[Call], tickets: Sequence[Ticket]) -> Estimate:
+        """What extracting these sources would cost now (cached sources are free)."""
+        return self._estimate(self._plan(calls, tickets))
+
+    # --- the Extractor protocol -------------------------------------------------------
+
+    def extract(self, calls: Sequence[Call], tickets: Sequence[Ticket],
+                progress: Progress | None = None) -> list[Mention]:
+        literal = self.rules.extract(calls, tickets)
+        plan = self._plan(calls, tickets)
+        estimate = self._estimate(plan)
+        self.report.estimate_usd = round(estimate.usd, 4)
+        self.report.sources = len(calls) + len(tickets)
+        self.report.sources_skipped = plan.skipped
+        if self.max_cost is not None and estimate.usd > self.max_cost:
+            raise BudgetExceeded(
+                f"--max-cost {self.max_cost:.2f}: Claude extraction of this run is "
+                f"estimated at ${estimate.usd:.2f} ({estimate.requests} requests, "
+                f"~{estimate.input_tokens:,} input tokens); nothing was sent. Raise "
+                "--max-cost, or run with --extractor rules.")
+        try:
+            answers = self._answers(plan, progress)
+        except SourceError as exc:
+            if self.fallback != "rules":
+                raise
+            log.warning("Claude extraction failed, finishing on the rule extractor: %s", exc)
+            self.report.fallback = str(exc)
+            self.report.extractor = "rules"
+            return literal
+        dropped = Counter(self.report.dropped)
+        checked = [m for excerpt, key in zip(plan.excerpts, plan.keys, strict=True)
+                   for raw in answers.get(key, [])
+                   if (m := self._verifier.check(raw, excerpt, dropped)) is not None]
+        self.report.dropped = dict(sorted(dropped.items()))
+        return merge(literal, checked)
+
+    # --- sending ------------------------------------------------------------------
+
+    def _answers(self, plan: _Plan, progress: Progress | None) -> dict[str, list]:
+        answers = dict(plan.cached)
+        self.report.sources_cached = sum(1 for k in plan.keys if k in plan.cached)
+        if progress:
+            progress.advance(self.report.sources - sum(len(g) for g in plan.groups))
+        if not plan.groups:
+            return answers
+        requests = {f"r{n}": self._params(plan, group) for n, group in enumerate(plan.groups)}
+        replies: dict[str, Reply] = {}
+        batch_usage = Usage()
+        if self.batch:
+            replies, retry = self.client.send_batch(requests)
+            for reply in replies.values():
+                batch_usage += reply.usage
+        else:
+            retry = list(requests)
+        direct_usage = Usage()
+        for custom_id in retry:
+            replies[custom_id] = reply = self.client.send(requests[custom_id])
+            direct_usage += reply.usage
+        fresh: dict[str, list] = {}
+        for n, group in enumerate(plan.groups):
+            by_ref: dict[str, list] = {f"s{j + 1}": [] for j in range(len(group))}
+            for raw in replies[f"r{n}"].mentions:
+                ref = raw.get("source") if isinstance(raw, dict) else None
+                if ref in by_ref:
+                    by_ref[ref].append({k: v for k, v in raw.items() if k != "source"})
+                else:
+                    self.report.dropped["unknown-source"] = (
+                        self.report.dropped.get("unknown-source", 0) + 1)
+            for j, i in enumerate(group):
+                fresh[plan.keys[i]] = by_ref[f"s{j + 1}"]
+            if progress:
+                progress.advance(len(group))
+        self.cache.store_answers(fresh, self.model)
+        answers.update(fresh)
+        self._account(batch_usage, direct_usage, len(requests),
+                      sum(len(g) for g in plan.groups))
+        return answers
+
+    def _params(self, plan: _Plan, group: list[int]) -> dict:
+        blocks = [prompt.render_source(f"s{j + 1}", plan.excerpts[i])
+                  for j, i in enumerate(group)]
+        return prompt.request_params(self.model, self.taxonomy, blocks, MAX_TOKENS)
+
+    def _account(self, batch_usage: Usage, direct_usage: Usage, requests: int,
+                 sent: int) -> None:
+        total = batch_usage + direct_usage
+        report = self.report
+        report.requests = requests
+        report.sources_sent = sent
+        report.input_tokens = total.input_tokens
+        report.cache_write_tokens = total.cache_write_tokens
+        report.cache_read_tokens = total.cache_read_tokens
+        report.output_tokens = total.output_tokens
+        report.cost_usd = round(batch_usage.cost(self.prices, batch=True)
+                                + direct_usage.cost(self.prices), 4)
+
+
+def merge(literal: list[Mention], checked: list[Mention]) -> list[Mention]:
+    """Rule mentions plus verified model mentions, one per source, SKU and sentence. Where
+    both speak of the same sentence, `not_signal` wins (a guard or the model's judgement
+    can silence a literal phrase; nothing can promote a guarded one)."""
+    merged: dict[tuple[str, str, str], Mention] = {}
+    for mention in [*literal, *checked]:
+        key = (mention.source_id, mention.sku, normalise(mention.quote))
+        have = merged.get(key)
+        if have is None or (have.label == "signal" and mention.label == "not_signal"):
+            merged[key] = mention
+    return list(merged.values())

@@ -1,0 +1,60 @@
+"""Build a `ClaudeExtractor` from the options, the environment and esd.toml's `[claude]`.
+
+    [claude]
+    model = "claude-sonnet-5-5"   # --model / ESD_MODEL win
+    poll_interval = 20            # seconds between batch status checks
+    batch_timeout = 1800          # seconds; then the unfinished rest is sent directly
+    attempts = 4                  # our tries on 429/529/5xx, on top of the SDK's 2 retries
+    backoff = 2                   # seconds before our second try, doubling (when the API
+                                  # sends no retry-after)
+
+    [claude.prices."claude-sonnet-5-5"]   # USD per million tokens, when list prices move
+    input = 2.0
+    output = 10.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from esd.claude.client import ClaudeClient
+from esd.claude.cost import DEFAULT_MODEL, prices_for
+from esd.claude.extractor import ClaudeExtractor, ResultCache
+from esd.errors import InputError
+from esd.references.schema import Taxonomy
+
+
+def _number(section: Mapping[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InputError(f"esd.toml: [claude] {key} = {value!r}: must be a number >= 0")
+    return float(value)
+
+
+def claude_extractor(options: Any, taxonomy: Taxonomy, env: Mapping[str, str],
+                     toml: Mapping[str, Any], cache: ResultCache | None = None,
+                     ) -> ClaudeExtractor:
+    """`options` is a runner.Extraction. A missing key is named before any request."""
+    key = env.get("ANTHROPIC_API_KEY")
+    if not key:
+        raise InputError("ANTHROPIC_API_KEY is not set: --extractor claude needs it "
+                         "(or use --extractor rules)")
+    section = toml.get("claude", {}) if isinstance(toml.get("claude", {}), Mapping) else {}
+    model = options.model or section.get("model") or DEFAULT_MODEL
+    if options.fallback not in (None, "rules"):
+        raise InputError(f"--extractor-fallback {options.fallback}: the only fallback is "
+                         "`rules`")
+    if options.max_cost is not None and options.max_cost < 0:
+        raise InputError(f"--max-cost {options.max_cost}: must be >= 0")
+    client = ClaudeClient(
+        key, env.get("ANTHROPIC_BASE_URL") or None,
+        attempts=int(_number(section, "attempts", 4)) or 1,
+        backoff=_number(section, "backoff", 2.0),
+        poll_interval=_number(section, "poll_interval", 20.0),
+        batch_timeout=_number(section, "batch_timeout", 1800.0),
+    )
+    return ClaudeExtractor(taxonomy, client, model=model,
+                           prices=prices_for(model, section.get("prices")), cache=cache,
+                           batch=options.batch, max_cost=options.max_cost,
+                           fallback=options.fallback)
