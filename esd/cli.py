@@ -437,7 +437,7 @@ def eval_(
     if as_json:
         print(json.dumps(data, indent=2))
         return
-    out_console.print(format_report(report))
+    out_console.print(format_report(report), soft_wrap=True)
     if "cost" in data:
         out_console.print(f"Claude ({extraction.model}): {extraction.requests} requests, "
                           f"${extraction.cost_usd:.2f} at list prices.")

@@ -291,17 +291,14 @@ def evaluate(settings: Settings, gold: Path):
     """Score the chosen extractor against the labeled gold folder (contract §10): its
     input files, `labels.json`, and `references/` when present (else --references).
     Every record counts whatever its date: no window, no coverage guard."""
-    from esd.eval import check_labels, evaluate, load_labels
+    from esd.eval import evaluate, load_gold, references_dir
     from esd.pipeline.prefilter import Prefilter
     from esd.pipeline.rules import RuleExtractor
 
     if not gold.is_dir():
         raise InputError(f"--gold {gold}: folder not found")
-    own_refs = gold / "references"
-    refs = load_references(own_refs if own_refs.is_dir() else settings.references)
-    portfolio = load_portfolio(gold)
-    labels = load_labels(gold / "labels.json")
-    check_labels(labels, portfolio, gold / "labels.json")
+    refs = load_references(references_dir(gold, settings.references))
+    portfolio, labels = load_gold(gold, [s.id for s in refs.taxonomy.skus])
     with extractor_for(settings, refs) as extractor:
         chosen = extractor or RuleExtractor(refs.taxonomy)
         report = evaluate(portfolio, labels, chosen, Prefilter(refs.taxonomy))

@@ -379,3 +379,43 @@ def test_coverage_prints_the_estimate_without_sending(fake, portfolio, tmp_path)
     assert 0 < x["estimate_usd"] < 0.05
     assert fake.log == []
     assert not (tmp_path / "state.db").exists()  # a pre-flight creates no state
+
+
+# --- the gold set, through the whole Claude path --------------------------------------
+
+def oracle(labels):
+    """A model that answers exactly what the gold labels say, for whatever it is sent."""
+    def respond(params):
+        out = []
+        for ref, lines in sources(params).items():
+            for speaker, text in lines:
+                for g in labels:
+                    if g["quote"] in text:
+                        reason = {"conditional": "conditional", "negative": "negative-example"
+                                  }.get(g["kind"], "none")
+                        out.append({"source": ref, "sku": g["sku"], "quote": g["quote"],
+                                    "speaker": speaker, "label": g["label"], "reason": reason})
+        return out
+    return respond
+
+
+def test_eval_of_a_perfect_model_scores_every_paraphrase(fake, tmp_path):
+    """With answers that match the labels, what remains are the checks' own effects: the
+    verbatim, speaker and guard checks must not throw away a true signal."""
+    gold = ROOT / "examples" / "gold"
+    labels = json.loads((gold / "labels.json").read_text())
+    fake.responder = oracle(labels)
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake.url,
+           "ESD_STATE": str(tmp_path / "state.db")}
+    result = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--references", REFS,
+                                      "--extractor", "claude", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["extractor"] == "claude"
+    assert report["by_kind"]["paraphrase"]["correct"] == 20
+    for sku, score in report["per_sku"].items():
+        assert score["recall"] == 1.0, sku
+    assert report["not_signal"]["recall"] == 1.0
+    assert (report["prefilter"]["recall"], report["prefilter"]["missed"]) == (1.0, [])
+    assert report["prefilter"]["token_share"] == pytest.approx(0.689, abs=0.01)
+    assert report["cost"]["model"] == "claude-sonnet-5-5" and report["cost"]["requests"] >= 1

@@ -75,3 +75,18 @@ def test_delivery_ledger_transitions(state_target):
     assert (row.status, row.ts, row.error) == ("sent", "1700000000.0001", None)
     assert state.delivery(AS_OF + timedelta(days=7), "ana@x.example") is None
     state.close()
+
+
+def test_extraction_cache_round_trips_and_upserts(state_target):
+    state = State.open(state_target)
+    try:
+        assert state.cached_answers(["k1", "k2"]) == {}
+        state.store_answers({"k1": [{"sku": "x", "quote": "é"}], "k2": []}, "m1")
+        state.store_answers({"k1": [{"sku": "y", "quote": "q"}]}, "m2")
+        assert state.cached_answers(["k1", "k2", "k3", "k1"]) == {
+            "k1": [{"sku": "y", "quote": "q"}], "k2": []}
+        many = {f"key{i}": [i] for i in range(1200)}  # more than one IN (...) chunk
+        state.store_answers(many, "m1")
+        assert state.cached_answers(list(many)) == many
+    finally:
+        state.close()

@@ -48,12 +48,16 @@ LEXICON: tuple[str, ...] = (
     r"(?:\d+|[a-z]+ty|[a-z]+teen|hundreds?|dozens?|thousands?) (?:\w+ )?"
     r"(?:hires|seats|engineers|employees|reps|agents|new people)",
     r"hir(?:e|es|ed|ing)", r"new hires?", r"headcount", r"onboard(?:s|ed|ing)?",
-    r"provision(?:s|ed|ing)?", r"access for", r"need(?:s)? access", r"get access",
+    r"(?:de)?provision\w*", r"access for", r"need(?:s)? access", r"get access",
     r"give (?:\w+ )?access",
     # teams, departments, rollout
     r"(?:another|other|second|third|new|whole|entire|sister) (?:\w+ )?"
     r"(?:teams?|departments?|groups?|divisions?|business units?|regions?|offices?)",
-    r"teams (?:are|is|want|wants|need|needs|asked)", r"departments?", r"company-?wide",
+    r"(?:teams?|orgs?|groups?|departments?|divisions?) (?:are |is )?"
+    r"(?:want|wants|need|needs)", r"departments?", r"company-?wide",
+    r"wants? (?:in|their own|its own|our own)", r"(?:own|new|separate|second) workspaces?",
+    r"directory", r"doubling", r"tripling", r"(?:will|going to) (?:double|triple)",
+    r"acqui(?:re|red|ring|sition)s?", r"mergers?",
     r"org-?wide", r"across the (?:company|org|organi[sz]ation|business)", r"divisions?",
     r"subsidiar(?:y|ies)", r"roll(?:ing|ed)? (?:it |this |lumen )?out", r"rollout",
     r"expan(?:d|ds|ded|ding|sion)", r"grow(?:s|ing|th)?", r"scal(?:e|es|ed|ing) up",
@@ -61,7 +65,8 @@ LEXICON: tuple[str, ...] = (
     # plans, tiers, pricing, contract
     r"upgrad(?:e|es|ed|ing)", r"tiers?", r"plans? (?:above|up|with)", r"higher plan",
     r"enterprise", r"premium", r"add-?ons?", r"pric(?:e|es|ing)", r"quotes?",
-    r"purchase", r"true-?up", r"overage",
+    r"purchas(?:e|es|ed|ing)", r"pay(?:ing)? for", r"order form",
+    r"vendor (?:risk|security)", r"true-?up", r"overage",
     # limits and capacity
     r"limits?", r"rate-?limit(?:ed|ing)?", r"capacity", r"quota", r"throttl(?:e|ed|ing)",
     r"api", r"volume", r"outgrow(?:n|ing)?", r"max(?:ed)? out", r"ceiling", r"cap(?:ped)?",
@@ -70,7 +75,7 @@ LEXICON: tuple[str, ...] = (
     r"complian(?:t|ce)", r"audit(?:s|or|ors)?", r"soc ?2", r"hipaa", r"gdpr", r"fedramp",
     r"iso ?27001", r"rbac", r"permissions?", r"roles?-based",
     # premium features
-    r"automat(?:e|es|ed|ing|ion)", r"workflows?", r"advanced", r"analytics",
+    r"automat\w*", r"workflows?", r"advanced", r"analytics",
 )
 
 # Words of taxonomy phrases too common to mark a sentence on their own.

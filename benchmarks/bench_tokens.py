@@ -1,0 +1,164 @@
+"""Input tokens and dollars of Claude extraction for a 200-account week: the seed's
+method against esd's.
+
+- **Seed method**: one extraction request per transcript and per ticket, each carrying
+  the whole text (every speaker) after the same system prompt (instructions plus the
+  taxonomy), as seed 000's "Cost reality" counts it.
+- **esd**: `ClaudeExtractor` as `esd run` uses it (prefilter, many sources per request,
+  the taxonomy part of the prompt cached, Message Batches), sent to the fake Anthropic
+  API of tests/fakes over real HTTP on 127.0.0.1. Its tokens and dollars are counted
+  from the usage the fake reports for the requests actually sent, at list prices. A
+  second run of the same week answers from the result cache.
+
+Tokens are estimated at four characters each, both sides (no Claude tokenizer runs
+offline); the ratio does not depend on that constant. Output: the fake answers one
+mention per expansion-shaped sentence, more than a precise model would.
+
+Two weeks are measured: the demo portfolio (calls of 300-700 words, about 700 tokens)
+and a generated 200-account week with calls of ~4,500 words (~6,000 tokens, the seed's
+own assumption). Targets (issue 5): at least 10x fewer input tokens, under $0.75 for
+the demo week, prefilter recall 100% on examples/gold.
+
+    python benchmarks/bench_tokens.py [--model claude-sonnet-5-5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "examples")]
+
+from fakes.anthropic import KEY, FakeAnthropic, sources  # noqa: E402
+from fakes.server import stop  # noqa: E402
+from generate_portfolio import build_portfolio  # noqa: E402
+
+from esd.claude import prompt  # noqa: E402
+from esd.claude.client import ClaudeClient  # noqa: E402
+from esd.claude.cost import DEFAULT_MODEL, Usage, prices_for  # noqa: E402
+from esd.claude.extractor import ClaudeExtractor, MemoryCache  # noqa: E402
+from esd.connectors.files import load_portfolio  # noqa: E402
+from esd.eval import evaluate, load_gold  # noqa: E402
+from esd.models import Portfolio  # noqa: E402
+from esd.pipeline import make_window  # noqa: E402
+from esd.pipeline.collect import collect  # noqa: E402
+from esd.pipeline.prefilter import Prefilter, estimate_tokens  # noqa: E402
+from esd.pipeline.rules import RuleExtractor  # noqa: E402
+from esd.references import load_references  # noqa: E402
+from esd.runner import parse_as_of  # noqa: E402
+
+AS_OF = "2026-11-23"
+
+
+def week(portfolio: Portfolio):
+    collected = collect(portfolio, make_window(parse_as_of(AS_OF), 7))
+    return collected.calls, collected.tickets
+
+
+def seed_tokens(calls, tickets, system_tokens: int) -> tuple[int, int]:
+    """(requests, input tokens) of one request per whole transcript and ticket."""
+    texts = []
+    for c in calls:
+        if c.transcript is not None:
+            texts.append("\n".join(f"{u.speaker}: {u.text}" for u in c.transcript))
+        else:
+            texts.append(c.transcript_text or "")
+    texts += [f"{t.subject}\n{t.body_summary}" for t in tickets]
+    return len(texts), sum(system_tokens + estimate_tokens(t) for t in texts)
+
+
+def one_per_hit(prefilter: Prefilter):
+    """The fake's answer: one signal per expansion-shaped sentence it was sent."""
+    def respond(params):
+        out = []
+        for ref, lines in sources(params).items():
+            for speaker, text in lines:
+                for sentence in re.split(r"(?<=[.!?])\s+", text):
+                    if prefilter.is_expansion_shaped(sentence):
+                        out.append({"source": ref, "sku": "additional-team-seats",
+                                    "quote": sentence, "speaker": speaker, "label": "signal",
+                                    "reason": "none", "why": "benchmark"})
+        return out
+    return respond
+
+
+def measure(name: str, portfolio: Portfolio, refs, model: str, fake: FakeAnthropic) -> dict:
+    calls, tickets = week(portfolio)
+    taxonomy = refs.taxonomy
+    system_tokens = estimate_tokens(prompt.system_text(taxonomy)
+                                    + json.dumps(prompt.tool(taxonomy)))
+    seed_requests, seed_in = seed_tokens(calls, tickets, system_tokens)
+    prices = prices_for(model)
+    cache = MemoryCache()
+    runs = []
+    for _ in range(2):  # the second run of the same week: the result cache answers
+        fake.reset()
+        fake.responder = one_per_hit(Prefilter(taxonomy))
+        client = ClaudeClient(KEY, fake.url, poll_interval=0.001)
+        extractor = ClaudeExtractor(taxonomy, client, model=model, prices=prices, cache=cache)
+        try:
+            extractor.extract(calls, tickets)
+        finally:
+            extractor.close()
+        runs.append(extractor.report)
+    first = runs[0]
+    ours_in = first.input_tokens + first.cache_write_tokens + first.cache_read_tokens
+    # The seed's output: at least what our requests produced (same mentions).
+    seed_usd = Usage(input_tokens=seed_in, output_tokens=first.output_tokens).cost(prices)
+    return {"week": name, "calls": len(calls), "tickets": len(tickets),
+            "seed_requests": seed_requests, "seed_input": seed_in, "seed_usd": seed_usd,
+            "requests": first.requests, "sources_sent": first.sources_sent,
+            "input": ours_in, "cache_read": first.cache_read_tokens,
+            "output": first.output_tokens, "usd": first.cost_usd,
+            "ratio": seed_in / ours_in if ours_in else float("inf"),
+            "rerun_requests": runs[1].requests, "rerun_usd": runs[1].cost_usd}
+
+
+def gold_prefilter(refs) -> tuple[float | None, float | None]:
+    portfolio, labels = load_gold(ROOT / "examples" / "gold")
+    report = evaluate(portfolio, labels, RuleExtractor(refs.taxonomy), Prefilter(refs.taxonomy))
+    return report.prefilter_recall, report.token_share
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    args = parser.parse_args()
+
+    demo_refs = load_references(ROOT / "examples" / "portfolio" / "references")
+    repo_refs = load_references(ROOT / "references")
+    fake = FakeAnthropic()
+    server = fake.serve()
+    try:
+        rows = [measure("demo week (examples/portfolio)",
+                        load_portfolio(ROOT / "examples" / "portfolio"), demo_refs, args.model,
+                        fake)]
+        with tempfile.TemporaryDirectory() as folder:
+            for name, records in build_portfolio(200, seed=7, transcript_words=4500).items():
+                (Path(folder) / f"{name}.json").write_text(json.dumps(records))
+            rows.append(measure("200 accounts, ~6,000-token calls",
+                                load_portfolio(Path(folder)), repo_refs, args.model, fake))
+    finally:
+        stop(server)
+    recall, share = gold_prefilter(repo_refs)
+
+    print(f"model {args.model}, list prices, tokens estimated at 4 characters each\n")
+    print("| week | calls + tickets | seed: requests / input tokens / $ | esd: requests / "
+          "input tokens (cache reads) / output / $ | fewer input tokens | rerun |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['week']} | {r['calls']} + {r['tickets']} | {r['seed_requests']} / "
+              f"{r['seed_input']:,} / ${r['seed_usd']:.2f} | {r['requests']} / "
+              f"{r['input']:,} ({r['cache_read']:,}) / {r['output']:,} / ${r['usd']:.3f} | "
+              f"{r['ratio']:.0f}x | {r['rerun_requests']} requests, ${r['rerun_usd']:.2f} |")
+    print(f"\nprefilter on examples/gold: recall {recall:.0%}, customer tokens kept "
+          f"{share:.1%}")
+
+
+if __name__ == "__main__":
+    main()
