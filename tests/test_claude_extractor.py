@@ -340,7 +340,8 @@ def test_dry_run_with_claude_makes_the_paraphrase_strong_and_reports_the_cost(
     assert (run["diagnostics"]["extractor"], extraction["model"], extraction["batch"]) == (
         "claude", "claude-sonnet-5-5", True)
     digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
-    assert (f"- Extractor: claude (claude-sonnet-5-5, batch): 1 requests, "
+    assert ("- Extractor: claude (claude-sonnet-5-5, batch) read 2 of 3 calls and tickets (the "
+            "rest held no expansion language), 0 of them from the result cache: 1 requests, "
             f"{extraction['input_tokens'] + extraction['cache_write_tokens']:,} input tokens"
             ) in digest
     assert f"${extraction['cost_usd']:.2f} at list prices" in digest
