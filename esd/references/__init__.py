@@ -10,16 +10,19 @@ from esd.errors import InputError
 from esd.references.actions import parse_actions
 from esd.references.baselines import parse_baselines
 from esd.references.schema import Problem, References
+from esd.references.segmentation import parse_segmentation
 from esd.references.taxonomy import parse_taxonomy
 
 TAXONOMY = "1-expansion-signal-taxonomy.md"
 BASELINES = "2-segment-baseline-config.md"
 ACTIONS = "3-action-library.md"
+SEGMENTATION = "4-segmentation.md"  # optional: without it, the seed's defaults
 FILES = (TAXONOMY, BASELINES, ACTIONS)
 
 
 def parse_references(directory: Path) -> tuple[References | None, list[Problem]]:
-    """Parse the three files; the References is None when a file is missing."""
+    """Parse the three files, and 4-segmentation.md when present; the References is None
+    when one of the three is missing."""
     missing = [name for name in FILES if not (directory / name).is_file()]
     if missing:
         return None, [Problem(file=str(directory / name), line=0, message="file not found")
@@ -30,7 +33,10 @@ def parse_references(directory: Path) -> tuple[References | None, list[Problem]]
     taxonomy.last_commit = last_commit(directory / TAXONOMY)
     refs = References(directory=directory, taxonomy=taxonomy, baselines=baselines,
                       actions=actions)
-    return refs, [*p1, *p2, *p3]
+    p4: list[Problem] = []
+    if (directory / SEGMENTATION).is_file():
+        refs.segmentation, p4 = parse_segmentation(directory / SEGMENTATION)
+    return refs, [*p1, *p2, *p3, *p4]
 
 
 def load_references(directory: Path) -> References:

@@ -1,5 +1,6 @@
 """`esd check`: findings that do not stop a run but should stop a CS-Ops lead
-(contract §4): SKUs without actions, vague actions, segments without baselines."""
+(contract §4): SKUs without actions, vague actions, segments without baselines, and
+multi-team SKUs of 4-segmentation.md that the taxonomy does not define."""
 
 from __future__ import annotations
 
@@ -46,6 +47,13 @@ def lint(refs: References, accounts: list[Account] | None = None,
                     f'action "{row.action}" uses vague language without naming an artifact '
                     "(a meeting, call, doc, deck, checklist, report, ticket, CTA, thread, "
                     "person or link): it will be replaced by 'needs human review'")))
+    seg = refs.segmentation  # without 4-segmentation.md, the seed's SKU is not the team's
+    for sku_id in seg.multi_team_skus if seg.path else []:
+        if sku_id not in known:
+            found.append(Problem(
+                file=str(seg.path), line=seg.lines.get("multi_team_skus", 0), message=(
+                    f"multi-team SKU {sku_id} is not in the taxonomy: the multi-team factor "
+                    "of expansion potential can never count it")))
     if accounts is not None:
         missing: dict[str, int] = {}
         for i, account in enumerate(accounts):
