@@ -111,6 +111,28 @@ class StakeholderChange(Record):
     occurred_at: UtcDatetime
 
 
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class HealthRecord(Record):
+    """One account's health inputs (contract §9, `health.json`, optional; any field may be
+    missing and is then re-weighted away). Numbers may be integers or decimals."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    account_id: NonEmpty
+    dau_mau: Fraction | None = None  # daily / monthly active users, 0-1
+    feature_adoption: Fraction | None = None  # core features used / available, 0-1
+    csat: Annotated[float, Field(ge=0, le=5)] | None = None
+    open_escalations: Count | None = None
+    exec_access: bool | None = None
+    champion_active: bool | None = None
+    nps: Annotated[float, Field(ge=-100, le=100)] | None = None
+    seats_used: Count | None = None
+    seats_licensed: Count | None = None
+
+
 class Portfolio(BaseModel):
     """Everything one run reads. `stakeholder_changes` is None when no source provides
     them: the champion guard cannot run, and every digest footer says so."""
@@ -120,6 +142,7 @@ class Portfolio(BaseModel):
     usage_events: list[UsageEvent]
     tickets: list[Ticket]
     stakeholder_changes: list[StakeholderChange] | None = None
+    health: list[HealthRecord] | None = None  # health.json (esd segment, digest health band)
     # Live sources only: records dropped because they map to no known account, per source.
     unmapped: dict[str, int] = Field(default_factory=dict)
     # Which ticket system was read: a name, "none" (ESD_TICKET_SOURCE=none), or None (files).
@@ -232,6 +255,9 @@ class RunResult(BaseModel):
     not_signal: list[Mention]
     accounts: dict[str, Account]
     warnings: list[str] = Field(default_factory=list)
+    signals: list[Signal] = Field(default_factory=list)  # every signal, before routing
+    counted_usage: list[UsageEvent] = Field(default_factory=list)  # above segment bands
+    labels: dict[str, tuple[int, str, str]] = Field(default_factory=dict)  # tier, name, band
 
 
 class Window(BaseModel):

@@ -55,8 +55,9 @@ def test_secret_filter_masks_every_credential_value(caplog):
 def test_portfolio_files_round_trip(tmp_path):
     demo = load_portfolio(ROOT / "examples" / "portfolio")
     files = portfolio_files(demo)
-    assert sorted(files) == ["accounts.json", "calls.json", "stakeholder_changes.json",
-                             "support_tickets.json", "usage_events.json"]
+    assert sorted(files) == ["accounts.json", "calls.json", "health.json",
+                             "stakeholder_changes.json", "support_tickets.json",
+                             "usage_events.json"]
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     again = load_portfolio(tmp_path)

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
-from fakes.gainsight import DEMO, TOKEN, FakeGainsight
+from fakes.gainsight import DEMO, HEALTH_OBJECT, TOKEN, FakeGainsight
 from fakes.server import stop
 
 from esd.connectors import gainsight as gs
+from esd.connectors import gainsight_health as gh
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError, SourceError
 from esd.models import Window
@@ -206,6 +207,108 @@ def test_row_mappers():
     assert usage.occurred_at == datetime(2026, 11, 16, 8, tzinfo=UTC)
 
 
+# --- the optional health object -------------------------------------------------------
+
+
+def test_health_equals_the_demo(api, demo, known):
+    source, cfg = connect(api, health_object=HEALTH_OBJECT)
+    pulled = gh.fetch_health(source, cfg, known)
+    assert pulled.records == demo.health and pulled.unmapped == 0
+    assert any(h.nps is None for h in pulled.records)  # a null value stays None
+    [body] = queries(api, HEALTH_OBJECT)
+    assert body["select"] == list(gs.HEALTH_FIELDS.values()) and "where" not in body
+
+
+@pytest.mark.parametrize("setting", [None, "", False])
+def test_health_is_off_by_default(api, known, setting):
+    source, cfg = connect(api) if setting is None else connect(api, health_object=setting)
+    assert cfg.health_object is None
+    assert gh.fetch_health(source, cfg, known) is None
+    assert api.log == []
+    assert f"/v1/data/objects/query/{HEALTH_OBJECT}" not in source.query_paths
+    assert gs.describe_problems(source, cfg) == []
+    assert HEALTH_OBJECT not in str([r.body for r in api.log])  # not described either
+
+
+def test_health_values_converted():
+    fields = gs.HEALTH_FIELDS
+    record = gh.to_health({"Company_ID__gr.SfdcAccountId": "001A", "Dau_Mau__gc": "0.52",
+                           "Feature_Adoption__gc": 1, "Csat__gc": "4", "Open_Escalations__gc": 2.0,
+                           "Exec_Access__gc": "true", "Champion_Active__gc": False,
+                           "Nps__gc": "-20", "Seats_Used__gc": "27", "Seats_Licensed__gc": None,
+                           }, fields, HEALTH_OBJECT)
+    assert record.model_dump() == {
+        "account_id": "001A", "dau_mau": 0.52, "feature_adoption": 1.0, "csat": 4.0,
+        "open_escalations": 2, "exec_access": True, "champion_active": False, "nps": -20.0,
+        "seats_used": 27, "seats_licensed": None}
+    bare = gh.to_health({"company_id__gr.sfdcaccountid": "001B", "Csat__gc": ""}, fields,
+                        HEALTH_OBJECT)  # columns absent, empty or in another case
+    assert bare.account_id == "001B"
+    assert bare.model_dump(exclude={"account_id"}, exclude_none=True) == {}
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("Dau_Mau__gc", 1.4, "field dau_mau (Dau_Mau__gc): Input should be less than or equal to 1 "
+                         "(got 1.4)"),
+    ("Nps__gc", "300", "field nps (Nps__gc): Input should be less than or equal to 100 "
+                       "(got 300.0)"),
+    ("Open_Escalations__gc", 2.5, "field open_escalations (Open_Escalations__gc): not a whole "
+                                  "number: 2.5"),
+    ("Exec_Access__gc", "maybe", "field exec_access (Exec_Access__gc): not a boolean: 'maybe'"),
+])
+def test_bad_health_value_is_an_error_naming_the_record(api, known, field, value, message):
+    row = api.tables[HEALTH_OBJECT][3]
+    row[field] = value
+    source, cfg = connect(api, health_object=HEALTH_OBJECT)
+    with pytest.raises(SourceError) as exc:
+        gh.fetch_health(source, cfg, known)
+    account = row["Company_ID__gr.SfdcAccountId"]
+    assert str(exc.value) == f"Gainsight: {HEALTH_OBJECT} record {account}: {message}"
+
+
+def test_health_of_unknown_accounts_dropped_and_counted(api, demo, known, caplog):
+    rows = api.tables[HEALTH_OBJECT]
+    rows.append(dict(rows[0], Gsid="1P0Z1", Dau_Mau__gc=0.99))  # a second row: first kept
+    rows.append(dict(rows[0], Gsid="1P0Z2", **{"Company_ID__gr.SfdcAccountId": None}))
+    source, cfg = connect(api, health_object=HEALTH_OBJECT)
+    dropped = demo.health[1].account_id
+    pulled = gh.fetch_health(source, cfg, known - {dropped})
+    assert pulled.records == [h for h in demo.health if h.account_id != dropped]
+    assert pulled.unmapped == 2
+    assert f"{HEALTH_OBJECT} has a second row for {demo.health[0].account_id}" in caplog.text
+
+
+def test_health_field_overrides(api, demo, known):
+    api.schema[HEALTH_OBJECT]["DAU_MAU_Ratio__gc"] = api.schema[HEALTH_OBJECT].pop("Dau_Mau__gc")
+    for row in api.tables[HEALTH_OBJECT]:
+        row["DAU_MAU_Ratio__gc"] = row.pop("Dau_Mau__gc")
+    section = {"health_object": HEALTH_OBJECT, "health_fields": {"dau_mau": "DAU_MAU_Ratio__gc"}}
+    from_toml = gs.GainsightConfig.from_env(ENV, section)
+    assert from_toml.health_fields == {**gs.HEALTH_FIELDS, "dau_mau": "DAU_MAU_Ratio__gc"}
+    source, cfg = connect(api, **section)
+    assert gh.fetch_health(source, cfg, known).records == demo.health
+    assert "DAU_MAU_Ratio__gc" in queries(api, HEALTH_OBJECT)[0]["select"]
+    assert gs.describe_problems(source, cfg) == []
+
+
+def test_bad_health_toml_names_the_key():
+    with pytest.raises(InputError) as exc:
+        gs.GainsightConfig.from_env(ENV, {"health_object": HEALTH_OBJECT,
+                                          "health_fields": {"dau": "Dau__gc"}})
+    assert exc.value.problems == [
+        "esd.toml [gainsight] health_fields: Value error, unknown key dau (known: account_id, "
+        "dau_mau, feature_adoption, csat, open_escalations, exec_access, champion_active, nps, "
+        "seats_used, seats_licensed)"]
+
+
+def test_missing_health_object_is_a_source_error(api, known):
+    del api.tables[HEALTH_OBJECT]
+    source, cfg = connect(api, health_object=HEALTH_OBJECT)
+    with pytest.raises(SourceError, match=rf"no object {HEALTH_OBJECT} \(esd.toml \[gainsight\] "
+                                          r"health_object"):
+        gh.fetch_health(source, cfg, known)
+
+
 # --- failures -------------------------------------------------------------------------
 
 
@@ -332,3 +435,17 @@ def test_describe_reports_misnamed_fields_and_objects(api):
         "[gainsight.usage_fields] delta_pct)",
         'Gainsight: no object Champions__gc (esd.toml [gainsight] stakeholder_object; set it '
         'to "" if the instance has none)']
+
+
+def test_describe_validates_the_health_object_when_configured(api):
+    source, cfg = connect(api, health_object=HEALTH_OBJECT, health_fields={
+        "nps": "NPS_Score__gc", "account_id": "Company_ID__gr.SfdcId"})
+    assert gs.describe_problems(source, cfg) == [
+        f"Gainsight: object {HEALTH_OBJECT} has no field Company_ID__gr.SfdcId (esd.toml "
+        "[gainsight.health_fields] account_id)",
+        f"Gainsight: object {HEALTH_OBJECT} has no field NPS_Score__gc (esd.toml "
+        "[gainsight.health_fields] nps)"]
+    source, cfg = connect(api, health_object="Health__gc")
+    assert gs.describe_problems(source, cfg) == [
+        'Gainsight: no object Health__gc (esd.toml [gainsight] health_object; set it to "" if '
+        'the instance has none)']

@@ -83,6 +83,14 @@ def invoke(args: list[str], environment: dict[str, str]):
     return CliRunner().invoke(app, args, env=environment)
 
 
+def health_on(tmp_path: Path) -> list[str]:
+    """--config for an esd.toml that also reads Gainsight's health object (off by default)."""
+    path = tmp_path / "health.toml"
+    path.write_text(FAST_TOML.replace(
+        "[gainsight]\n", f'[gainsight]\nhealth_object = "{gs_fake.HEALTH_OBJECT}"\n'))
+    return ["--config", str(path)]
+
+
 def _calls(portfolio):
     """Calls as comparable facts: transcripts reduced to customer turns, whitespace folded."""
     return sorted(
@@ -93,8 +101,8 @@ def _calls(portfolio):
 
 
 def test_pull_reproduces_the_demo_portfolio(fakes, tmp_path):
-    result = invoke(["pull", "--as-of", AS_OF, "--out", str(tmp_path / "pulled"), "--no-quiet"],
-                    env(fakes))
+    result = invoke([*health_on(tmp_path), "pull", "--as-of", AS_OF,
+                     "--out", str(tmp_path / "pulled"), "--no-quiet"], env(fakes))
     assert result.exit_code == 0, result.output
     pulled = load_portfolio(tmp_path / "pulled")
     demo = load_portfolio(DEMO)
@@ -113,12 +121,15 @@ def test_pull_reproduces_the_demo_portfolio(fakes, tmp_path):
     in_window = demo.model_copy(update={"calls": [c for c in demo.calls
                                                   if inside(c.occurred_at)]})
     assert _calls(pulled) == _calls(in_window)
+    assert (tmp_path / "pulled" / "health.json").is_file() and pulled.health == demo.health
     assert "Gong calls: 182 records" in result.output
+    assert f"Gainsight health: {len(demo.health)} records" in result.output
 
 
 @pytest.mark.parametrize("tickets", ["zendesk", "intercom", "helpscout"])
 def test_live_dry_run_equals_the_dry_run_from_files(fakes, tmp_path, tickets):
-    live = invoke(["dry-run", "--references", REFS, "--as-of", AS_OF,
+    # Health from Gainsight's health object, as the files run has it from health.json.
+    live = invoke([*health_on(tmp_path), "dry-run", "--references", REFS, "--as-of", AS_OF,
                    "--out", str(tmp_path / "live")], env(fakes, tickets))
     assert live.exit_code == 0, live.output
     files = invoke(["dry-run", "--input-dir", str(DEMO), "--references", REFS,
@@ -204,6 +215,12 @@ def test_coverage_reports_source_health(fakes):
         "Gainsight stakeholder changes"]
     assert all(h["ok"] for h in report["live"])
     assert [h["requests"] for h in report["live"]][2:] == [1, 1]  # per step, not cumulative
+    with_health = invoke([*health_on(Path.cwd()), "coverage", "--references", REFS,
+                          "--as-of", AS_OF, "--json"], env(fakes, "none"))
+    assert with_health.exit_code == 0, with_health.output
+    health = json.loads(with_health.output)["live"][-1]
+    assert (health["source"], health["ok"], health["records"], health["requests"]) == (
+        "Gainsight health", True, len(load_portfolio(DEMO).health), 1)
     fakes["gainsight"].fail_next("/v1/data/objects/query/Usage_Anomaly__gc", 500, times=10,
                                  headers=NO_WAIT)
     bad = invoke(["coverage", "--references", REFS, "--as-of", AS_OF], env(fakes, "none"))

@@ -13,13 +13,22 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from esd.errors import InputError
-from esd.models import Account, Call, Portfolio, StakeholderChange, Ticket, UsageEvent
+from esd.models import (
+    Account,
+    Call,
+    HealthRecord,
+    Portfolio,
+    StakeholderChange,
+    Ticket,
+    UsageEvent,
+)
 
 ACCOUNTS = "accounts.json"
 CALLS = "calls.json"
 USAGE = "usage_events.json"
 TICKETS = "support_tickets.json"
 STAKEHOLDERS = "stakeholder_changes.json"
+HEALTH = "health.json"
 
 # file -> (record model, required, the field that identifies a record in messages)
 FILES: dict[str, tuple[type[BaseModel], bool, str]] = {
@@ -28,6 +37,7 @@ FILES: dict[str, tuple[type[BaseModel], bool, str]] = {
     USAGE: (UsageEvent, True, "event_id"),
     TICKETS: (Ticket, True, "ticket_id"),
     STAKEHOLDERS: (StakeholderChange, False, "account_id"),
+    HEALTH: (HealthRecord, False, "account_id"),
 }
 MAX_MESSAGES = 25
 _ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
@@ -64,6 +74,7 @@ def load_portfolio(directory: Path) -> Portfolio:
         usage_events=loaded[USAGE] or [],
         tickets=tickets,
         stakeholder_changes=loaded[STAKEHOLDERS],
+        health=loaded[HEALTH],
     )
 
 
@@ -122,7 +133,7 @@ def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[s
             problems.append(f"{directory / ACCOUNTS}: record [{i}] (id {account.id}): field id: "
                             f"duplicate of record [{seen[account.id]}]")
         seen.setdefault(account.id, i)
-    for name in (CALLS, USAGE, TICKETS, STAKEHOLDERS):
+    for name in (CALLS, USAGE, TICKETS, STAKEHOLDERS, HEALTH):
         key = FILES[name][2]
         for i, record in enumerate(loaded[name] or []):
             if record.account_id not in seen:
@@ -130,6 +141,12 @@ def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[s
                 label = f" ({key} {ident})" if ident else ""
                 problems.append(f"{directory / name}: record [{i}]{label}: field account_id: "
                                 f'unknown account "{record.account_id}" (not in {ACCOUNTS})')
+    first: dict[str, int] = {}
+    for i, record in enumerate(loaded[HEALTH] or []):
+        if record.account_id in first:
+            problems.append(f"{directory / HEALTH}: record [{i}]: field account_id: "
+                            f"duplicate of record [{first[record.account_id]}]")
+        first.setdefault(record.account_id, i)
     return problems
 
 
@@ -145,6 +162,8 @@ def portfolio_files(portfolio: Portfolio) -> dict[str, str]:
     }
     if portfolio.stakeholder_changes is not None:
         files[STAKEHOLDERS] = portfolio.stakeholder_changes
+    if portfolio.health is not None:
+        files[HEALTH] = portfolio.health
     out = {}
     for name, records in files.items():
         data = _ADAPTERS[name].dump_python(records, mode="json")

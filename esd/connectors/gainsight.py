@@ -1,4 +1,5 @@
-"""Gainsight CS (NXT): accounts (Company), usage anomalies and stakeholder changes.
+"""Gainsight CS (NXT): accounts (Company), usage anomalies, stakeholder changes and an
+optional health object (its rows mapped in gainsight_health.py).
 
 Reads with `POST /v1/data/objects/query/{object}` (offset paging, at most 5,000 rows a
 call, 100 calls a minute); `esd check` validates the configured names with the describe
@@ -45,8 +46,15 @@ STAKEHOLDER_OBJECT = "Stakeholder_Change__gc"
 STAKEHOLDER_FIELDS = {
     "account_id": "Company_ID__gr.SfdcAccountId", "change_type": "Change_Type__gc",
     "role": "Role__gc", "is_champion": "Is_Champion__gc", "occurred_at": "Occurred_At__gc"}
+# Off unless esd.toml names it: instances keep health in a custom object or Scorecard facts.
+HEALTH_FIELDS = {
+    "account_id": "Company_ID__gr.SfdcAccountId", "dau_mau": "Dau_Mau__gc",
+    "feature_adoption": "Feature_Adoption__gc", "csat": "Csat__gc",
+    "open_escalations": "Open_Escalations__gc", "exec_access": "Exec_Access__gc",
+    "champion_active": "Champion_Active__gc", "nps": "Nps__gc", "seats_used": "Seats_Used__gc",
+    "seats_licensed": "Seats_Licensed__gc"}
 FIELD_TABLES = {"account_fields": ACCOUNT_FIELDS, "usage_fields": USAGE_FIELDS,
-                "stakeholder_fields": STAKEHOLDER_FIELDS}
+                "stakeholder_fields": STAKEHOLDER_FIELDS, "health_fields": HEALTH_FIELDS}
 
 NO_DATA = ("GSOBJ_1011", "no data found", "no entity matches")
 AUTH_CODES = ("GS_APIG_2401", "GSOBJ_1024")
@@ -73,10 +81,12 @@ class GainsightConfig(BaseModel):
     usage_fields: dict[str, Name] = Field(default_factory=lambda: dict(USAGE_FIELDS))
     stakeholder_object: Name | None = STAKEHOLDER_OBJECT  # None: the instance has none
     stakeholder_fields: dict[str, Name] = Field(default_factory=lambda: dict(STAKEHOLDER_FIELDS))
+    health_object: Name | None = None  # e.g. "Company_Health__gc"; None: health not read
+    health_fields: dict[str, Name] = Field(default_factory=lambda: dict(HEALTH_FIELDS))
     page_size: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE)
     requests_per_minute: float = Field(REQUESTS_PER_MINUTE, gt=0)
 
-    @field_validator("stakeholder_object", mode="before")
+    @field_validator("stakeholder_object", "health_object", mode="before")
     @classmethod
     def _none_when_off(cls, value: Any) -> Any:
         return None if value is False or value == "" else value
@@ -161,8 +171,9 @@ class GainsightSource(Source):
 
 def open_source(cfg: GainsightConfig, *, sleep: Callable[[float], None] = time.sleep,
                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> Source:
-    """The instance as a read-only Source: the three query paths and describe only."""
-    objects = (cfg.account_object, cfg.usage_object, cfg.stakeholder_object)
+    """The instance as a read-only Source: the configured objects' query paths and
+    describe only."""
+    objects = (cfg.account_object, cfg.usage_object, cfg.stakeholder_object, cfg.health_object)
     paths = {QUERY_PATH.format(o) for o in objects if o} | {DESCRIBE_PATH}
     client = make_client(cfg.base_url, HeaderAuth("AccessKey", cfg.token.get_secret_value()),
                          timeout=timeout)
@@ -394,7 +405,8 @@ def describe_problems(source: Source, cfg: GainsightConfig) -> list[str]:
         if not (obj := getattr(cfg, obj_key)):
             continue
         if fields_of(obj) is None:
-            hint = '; set it to "" if the instance has none' if "stakeholder" in table else ""
+            hint = ('; set it to "" if the instance has none'
+                    if table in ("stakeholder_fields", "health_fields") else "")
             problems.append(f"Gainsight: no object {obj} (esd.toml [gainsight] {obj_key}{hint})")
             continue
         problems += [f"Gainsight: object {obj} has no field {name} (esd.toml "

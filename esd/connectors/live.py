@@ -1,10 +1,11 @@
 """Read one window from the live systems into a Portfolio (contract §8).
 
 Every credential is checked before the first request; then Gainsight's accounts
-(which define the known account ids), Gong's calls, Gainsight's usage anomalies and
-stakeholder changes, and the chosen ticket system's tickets. Records that map to no
-known account are dropped and counted. A source that fails after its retries raises
-SourceError (exit 4): nothing is built from partial data.
+(which define the known account ids), Gong's calls, Gainsight's usage anomalies,
+stakeholder changes and (when esd.toml names its object) health, and the chosen ticket
+system's tickets. Records that map to no known account are dropped and counted. A
+source that fails after its retries raises SourceError (exit 4): nothing is built from
+partial data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from esd.config import ticket_system, usage_source
-from esd.connectors import gainsight, gong, helpscout, intercom, zendesk
+from esd.connectors import gainsight, gainsight_health, gong, helpscout, intercom, zendesk
 from esd.connectors.base import Pulled
 from esd.errors import CredentialsRejected, InputError, SourceError, Unreachable
 from esd.models import Portfolio, Window
@@ -109,6 +110,10 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
                      lambda: gainsight.fetch_usage(gs, gs_cfg, window, known)) or Pulled()
         changes = step("Gainsight stakeholder changes", gs,
                        lambda: gainsight.fetch_stakeholder_changes(gs, gs_cfg, lookback, known))
+        account_health = None
+        if gs_cfg.health_object:  # off by default: no entry in the source health either
+            account_health = step("Gainsight health", gs,
+                                  lambda: gainsight_health.fetch_health(gs, gs_cfg, known))
         tickets = Pulled()
         if ticket_source is not None:
             tickets = step(f"{ticket_label} tickets", ticket_source,
@@ -124,6 +129,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
         usage_events=usage.records,
         tickets=tickets.records,
         stakeholder_changes=changes.records if isinstance(changes, Pulled) else None,
+        health=account_health.records if isinstance(account_health, Pulled) else None,
         unmapped={h.system: h.unmapped for h in health if h.unmapped},
         ticket_source=tickets_name,
     )

@@ -4,7 +4,9 @@ It speaks the wire format of ../shared/api-notes.md §2: the `AccessKey` header 
 GS_APIG_2401 otherwise), `POST /v1/data/objects/query/{object}` with select / where
 (EQ, NE, IN, GT, GTE, LT, LTE, BTW, IS_NULL, IS_NOT_NULL joined by AND / OR) / orderBy /
 limit (at most 5,000) / offset, dates as epoch milliseconds, lookups as flat dotted keys,
-and `POST /v1/meta/services/objects/describe`. Knobs, restored by `reset()`:
+and `POST /v1/meta/services/objects/describe`. Objects: Company, GsUser,
+Usage_Anomaly__gc, and when given Stakeholder_Change__gc and Company_Health__gc (the demo
+serves both). Knobs, restored by `reset()`:
 
     api.shape = "list" | "records"          # data: [...] or data: {records: [...]}
     api.no_data = "result-false" | "http-400" | "records"   # how an empty page answers
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from esd.connectors.files import load_portfolio
-from esd.models import Account, StakeholderChange, UsageEvent
+from esd.models import Account, HealthRecord, StakeholderChange, UsageEvent
 from fakes.server import FakeAPI, Request, Response
 
 TOKEN = "gs-fake-access-key-7f3a"
@@ -29,6 +31,7 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
 QUERY = "/v1/data/objects/query/{object}"
 DESCRIBE = "/v1/meta/services/objects/describe"
 MAX_LIMIT = 5000
+HEALTH_OBJECT = "Company_Health__gc"  # served; esd reads it only when esd.toml names it
 
 # object -> field -> data type; ("LOOKUP", lookupName, target) for lookups
 SCHEMA: dict[str, dict[str, Any]] = {
@@ -46,6 +49,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "Gsid": "GSID", "Company_ID__gc": ("LOOKUP", "Company_ID__gr", "Company"),
         "Change_Type__gc": "STRING", "Role__gc": "STRING", "Is_Champion__gc": "BOOLEAN",
         "Occurred_At__gc": "DATETIME"},
+    HEALTH_OBJECT: {
+        "Gsid": "GSID", "Company_ID__gc": ("LOOKUP", "Company_ID__gr", "Company"),
+        "Dau_Mau__gc": "NUMBER", "Feature_Adoption__gc": "NUMBER", "Csat__gc": "NUMBER",
+        "Open_Escalations__gc": "NUMBER", "Exec_Access__gc": "BOOLEAN",
+        "Champion_Active__gc": "BOOLEAN", "Nps__gc": "NUMBER", "Seats_Used__gc": "NUMBER",
+        "Seats_Licensed__gc": "NUMBER"},
 }
 
 
@@ -56,9 +65,11 @@ def epoch_ms(moment: datetime | date) -> int:
 
 
 def gainsight_from_portfolio(accounts: list[Account], usage_events: list[UsageEvent],
-                             stakeholder_changes: list[StakeholderChange] | None
+                             stakeholder_changes: list[StakeholderChange] | None,
+                             health: list[HealthRecord] | None = None
                              ) -> dict[str, list[dict]]:
-    """Rows per object, as the instance stores them (lookup columns flattened)."""
+    """Rows per object, as the instance stores them (lookup columns flattened; a missing
+    health value is null)."""
     def gsid(prefix: str, i: int) -> str:
         return f"1P0{prefix}{i:08d}"
 
@@ -80,12 +91,21 @@ def gainsight_from_portfolio(accounts: list[Account], usage_events: list[UsageEv
              "Role__gc": c.role, "Is_Champion__gc": c.is_champion,
              "Occurred_At__gc": epoch_ms(c.occurred_at)}
             for i, c in enumerate(stakeholder_changes)]
+    if health is not None:
+        tables[HEALTH_OBJECT] = [
+            {"Gsid": gsid("H", i), "Company_ID__gr.SfdcAccountId": h.account_id,
+             "Dau_Mau__gc": h.dau_mau, "Feature_Adoption__gc": h.feature_adoption,
+             "Csat__gc": h.csat, "Open_Escalations__gc": h.open_escalations,
+             "Exec_Access__gc": h.exec_access, "Champion_Active__gc": h.champion_active,
+             "Nps__gc": h.nps, "Seats_Used__gc": h.seats_used,
+             "Seats_Licensed__gc": h.seats_licensed}
+            for i, h in enumerate(health)]
     return tables
 
 
 def demo_tables() -> dict[str, list[dict]]:
     p = load_portfolio(DEMO)
-    return gainsight_from_portfolio(p.accounts, p.usage_events, p.stakeholder_changes)
+    return gainsight_from_portfolio(p.accounts, p.usage_events, p.stakeholder_changes, p.health)
 
 
 class FakeGainsight(FakeAPI):
@@ -100,8 +120,9 @@ class FakeGainsight(FakeAPI):
         super().reset()
         self.tables = copy.deepcopy(self._pristine)
         self.schema = copy.deepcopy(SCHEMA)
-        if "Stakeholder_Change__gc" not in self.tables:
-            del self.schema["Stakeholder_Change__gc"]
+        for optional in ("Stakeholder_Change__gc", HEALTH_OBJECT):
+            if optional not in self.tables:
+                del self.schema[optional]
         self.shape, self.no_data, self.ignore_where = "list", "result-false", False
 
     # --- helpers ----------------------------------------------------------------------
