@@ -124,7 +124,8 @@ def main(
     # [defaults] applies below flags and environment variables; the rest is for sources.
     defaults = {k.replace("-", "_"): v for k, v in data.get("defaults", {}).items()}
     ctx.default_map = {name: dict(defaults)
-                       for name in ("dry-run", "run", "coverage", "check", "pull", "eval")}
+                       for name in ("dry-run", "run", "coverage", "check", "pull", "eval",
+                                    "segment")}
     ctx.obj = data
     _setup_logging(verbose)
 
@@ -399,6 +400,84 @@ def _print_coverage(report: dict) -> None:
         shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
                                           else "")
         out_console.print(f"Silent accounts: {shown}")
+
+
+@app.command()
+def segment(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_SEGMENT_OUT", file_okay=False,
+        help="Folder for segmentation.md, segmentation.json and segmentation.html.")]
+    = Path("segmentation"),
+    input_dir: InputDir = None,
+    references: References = Path("references"),
+    as_of: AsOf = None,
+    window_days: WindowDays = 7,
+    csms: Annotated[int | None, typer.Option(
+        "--csms", envvar="ESD_CSMS", min=0,
+        help="CSM headcount to allocate (default: the owners in accounts.json).")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", envvar="ESD_STATE", metavar="PATH|URL",
+        help="Where quarterly snapshots are kept (default ./esd-state.db).")] = None,
+    no_state: Annotated[bool, typer.Option(
+        "--no-state", help="Neither read nor record quarterly snapshots (no movers).")]
+    = False,
+    templates: Templates = None,
+    extractor: ExtractorChoice = "auto",
+    quiet: Quiet = None,
+) -> None:
+    """The customer segmentation model: tiers calibrated to the ARR distribution, health,
+    expansion potential, CS motion and CSM allocation per tier, and tier movers.
+
+    Writes OUT/segmentation.md, OUT/segmentation.json and OUT/segmentation.html (one
+    self-contained page with charts). Records this quarter's snapshot of every account
+    in the state database; earlier quarters drive the promotion and demotion rules.
+
+    Example usage:
+
+        esd segment --input-dir examples/portfolio --as-of 2026-11-23 --out segmentation
+    """
+    is_quiet = _quiet(quiet)
+    try:
+        settings = _settings(ctx, input_dir, references, as_of, window_days, 3,
+                             _templates(templates),
+                             _extraction(extractor, None, True, None, None))
+        store = None if no_state else State.open(state)
+        try:
+            result, files = runner.segment(settings, store, csms)
+        finally:
+            if store is not None:
+                store.close()
+        runner.write_atomically(out, files, marker="segmentation.json")
+    except EsdError as exc:
+        _fail(exc)
+    if not is_quiet:
+        _print_segmentation(result, out)
+
+
+def _print_segmentation(result, out: Path) -> None:
+    table = Table(title=f"Customer segmentation, {result.as_of.date()} ({result.quarter})",
+                  title_justify="left")
+    for column in ("tier", "ARR range", "accounts", "% accounts", "% ARR", "CSMs", "coverage"):
+        table.add_column(column, justify="left" if column in ("tier", "ARR range",
+                                                             "coverage") else "right")
+    from esd.segment.report import usd
+
+    for cut, alloc in zip(result.tiers, result.allocation, strict=True):
+        rng = (f"{usd(cut.arr_min)}+" if cut.arr_max is None else
+               f"< {usd(cut.arr_max)}" if cut.arr_min is None else
+               f"{usd(cut.arr_min)}-{usd(cut.arr_max)}")
+        table.add_row(f"{cut.tier} {cut.name}", rng, str(cut.accounts),
+                      f"{cut.share_accounts:.1f}", f"{cut.share_arr:.1f}",
+                      str(alloc.csms) if alloc.ratio else "—", alloc.coverage)
+    out_console.print(table)
+    mixed = [b for b in result.books if b.mixed]
+    out_console.print(
+        f"{result.csms} CSMs · expansion potential HIGH {result.potential_counts['HIGH']}, "
+        f"MEDIUM {result.potential_counts['MEDIUM']}, LOW {result.potential_counts['LOW']} · "
+        f"{len(mixed)} books mixing tiers · {len(result.movers)} movers")
+    out_console.print(f"Wrote segmentation.md, segmentation.json and segmentation.html "
+                      f"to {out}/")
 
 
 @app.command("eval")

@@ -97,10 +97,20 @@ def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str,
     return out
 
 
+def segment_label(account_id: str, result: RunResult) -> str:
+    """"Tier 1 Strategic · Healthy" (the health band only when known), or ""."""
+    label = result.labels.get(account_id)
+    if label is None:
+        return ""
+    tier, name, band = label
+    return f"Tier {tier} {name}" + (f" · {band}" if band != "unknown" else "")
+
+
 def _strong_view(signal: Signal, result: RunResult) -> dict[str, Any]:
     return {
         "signal": signal,
         "account": result.accounts[signal.account_id],
+        "segment": segment_label(signal.account_id, result),
         "calls": signal.call_evidence[:SHOWN_CALL_QUOTES],
         "more_calls": max(0, len(signal.call_evidence) - SHOWN_CALL_QUOTES),
         "usage": signal.usage_evidence[:2],
@@ -115,7 +125,8 @@ def _weak_view(signal: Signal, result: RunResult) -> dict[str, Any]:
         usage=f"{usage.event_type} {pct(usage.delta_pct)}" if usage else "",
         ticket=f'"{oneline(ticket.quote)[:80]}"' if ticket else "",
     )
-    return {"signal": signal, "account": result.accounts[signal.account_id], "summary": summary}
+    return {"signal": signal, "account": result.accounts[signal.account_id], "summary": summary,
+            "segment": segment_label(signal.account_id, result)}
 
 
 def run_json(result: RunResult, cap: int) -> dict[str, Any]:
@@ -147,6 +158,7 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
                 "account_id": s.account_id,
                 "account_name": result.accounts[s.account_id].name,
                 "arr": result.accounts[s.account_id].arr,
+                **_label_json(s.account_id, result),
                 "sku": s.sku,
                 "action": s.action,
                 "call_evidence": [_mention_json(m) for m in s.call_evidence],
@@ -165,6 +177,13 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
                  for s in digest.weak],
         "overflow": digest.overflow,
     }
+
+
+def _label_json(account_id: str, result: RunResult) -> dict[str, Any]:
+    label = result.labels.get(account_id)
+    if label is None:
+        return {}
+    return {"tier": label[0], "tier_name": label[1], "health_band": label[2]}
 
 
 def _mention_json(m: Mention) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from esd.references import load_references, parse_references
 from esd.references.lint import lint
 from esd.references.schema import Problem, References
 from esd.render import default_templates, render_digests, run_json
+from esd.segment import labels as segment_labels
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
 from esd.state import State
 
@@ -126,6 +127,7 @@ def _build(settings: Settings, portfolio: Portfolio, refs: References,
         taxonomy_display=_display(refs.taxonomy.path), progress=progress,
         extractor=extractor,
     )
+    result.labels = segment_labels(portfolio, refs.segmentation, settings.as_of)
     files = render_digests(result, settings.templates or default_templates(),
                            settings.cap_per_csm)
     files["run.json"] = json.dumps(run_json(result, settings.cap_per_csm), indent=2,
@@ -144,6 +146,7 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
     with extractor_for(settings, refs, state) as extractor:
         result, files = _build(settings, portfolio, refs, history, progress, extractor)
     state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
+    record_quarter(state, portfolio, refs, result)
     outcome = deliver(result, files, state, messenger, resend=resend)
     if outcome.missed:
         folder = write_fallback(fallback, settings.as_of, files, outcome.missed)
@@ -185,6 +188,18 @@ def extractor_for(settings: Settings, refs: References, state: State | None = No
     finally:
         if own:
             store.close()
+
+
+def record_quarter(state: State, portfolio: Portfolio, refs: References,
+                   result: RunResult) -> None:
+    """Every weekly run joins this quarter's segment snapshot, so "no expansion signal
+    for four quarters" (esd segment) counts the signals of every week, not one."""
+    from esd.segment import segment as build_segment
+    from esd.segment import snapshot_rows
+
+    model = build_segment(portfolio, refs.segmentation, as_of=result.as_of,
+                          signals=result.signals, counted_usage=result.counted_usage)
+    state.record_snapshots(model.quarter, result.as_of, snapshot_rows(model))
 
 
 def _display(path: Path) -> str:
@@ -285,6 +300,58 @@ def extraction_estimate(settings: Settings, refs: References, calls, tickets) ->
                 "sources_cached": estimate.sources_cached,
                 "input_tokens": estimate.input_tokens, "output_tokens": estimate.output_tokens,
                 "estimate_usd": round(estimate.usd, 4)}
+
+
+def segment(settings: Settings, state: State | None, csms: int | None = None,
+            on_source: Callable[[str], None] | None = None):
+    """The segmentation model of seed 002 (contract §9) and its three files. Signals come
+    from this window's pipeline run (no coverage guard); with `state`, this quarter's
+    snapshot is recorded and earlier ones drive the promotion and demotion rules."""
+    from esd.segment import segment as build_segment
+    from esd.segment import snapshot_rows
+    from esd.segment.html import render_html
+    from esd.segment.movers import Snapshot
+    from esd.segment.report import dumps, render_markdown
+
+    portfolio, refs = load_inputs(settings, on_source)
+    _check_segments(portfolio, refs, settings.input_dir)
+    if csms is not None and csms < 0:
+        raise InputError(f"--csms {csms}: must be 0 or more")
+    with extractor_for(settings, refs, state) as extractor:
+        run = run_pipeline(portfolio, refs, as_of=settings.as_of,
+                           window_days=settings.window_days, cap_per_csm=settings.cap_per_csm,
+                           extractor=extractor, coverage_guard=False)
+    earlier = [Snapshot(r["quarter"], r["account_id"], date.fromisoformat(r["as_of"]),
+                        r["tier"], r["arr"], r["potential"], r["had_signal"])
+               for r in (state.snapshots() if state else [])]
+    config = refs.segmentation
+    result = build_segment(
+        portfolio, config, as_of=settings.as_of, signals=run.signals,
+        counted_usage=run.counted_usage, csms=csms, snapshots=earlier,
+        health_source=("none" if portfolio.health is None else "health.json"
+                       if settings.input_dir is not None else "Gainsight"))
+    files = {
+        "segmentation.md": render_markdown(result, config,
+                                           settings.templates or default_templates()),
+        "segmentation.json": dumps(result),
+        "segmentation.html": render_html(result, config),
+    }
+    if state is not None:
+        state.record_snapshots(result.quarter, settings.as_of, snapshot_rows(result))
+    return result, files
+
+
+def _check_segments(portfolio: Portfolio, refs: References, input_dir: Path | None) -> None:
+    """esd segment reads each account's segment: one the baseline file does not know is
+    bad input (exit 2), naming the record."""
+    known = set(refs.baselines.segments)
+    where = str(input_dir / ACCOUNTS) if input_dir else "accounts (live)"
+    problems = [f"{where}: record [{i}] (id {a.id}): field segment: unknown segment "
+                f'"{a.segment}" (not in {refs.baselines.path.name}: '
+                f"{', '.join(sorted(known))})"
+                for i, a in enumerate(portfolio.accounts) if a.segment.lower() not in known]
+    if problems:
+        raise InputError("bad input:\n  " + "\n  ".join(problems[:25]), problems)
 
 
 def evaluate(settings: Settings, gold: Path):

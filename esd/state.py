@@ -10,6 +10,8 @@ What it remembers:
 - `csm_runs`: each CSM's strong count before the cap, per window;
 - `extraction_cache`: Claude's answer per source text and prompt (issue 5), so a rerun
   of the same week sends nothing;
+- `segment_snapshots`: per quarter and account, the tier, ARR, expansion potential and
+  whether any signal was seen (esd segment's promotion and demotion rules);
 - `deliveries`: per window and CSM, `posting` (intent recorded before the Slack call),
   `sent` (with the message ts) or `failed` (with the reason). A `posting` row left by a
   crash is reconciled against Slack before anything is posted again.
@@ -83,6 +85,15 @@ def m002_extraction_cache(db: Database) -> None:
     db.execute("""CREATE TABLE extraction_cache (
         key TEXT PRIMARY KEY, model TEXT NOT NULL, answer TEXT NOT NULL,
         created_at TEXT NOT NULL)""")
+
+
+@migration
+def m003_segment_snapshots(db: Database) -> None:
+    # esd segment's quarterly memory (seed 002 step 6): one row per quarter and account.
+    db.execute("""CREATE TABLE segment_snapshots (
+        quarter TEXT NOT NULL, account_id TEXT NOT NULL, as_of TEXT NOT NULL,
+        tier INTEGER NOT NULL, arr REAL NOT NULL, potential TEXT NOT NULL,
+        had_signal INTEGER NOT NULL, PRIMARY KEY (quarter, account_id))""")
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,35 @@ class State:
                 "created_at = excluded.created_at",
                 (key, model, json.dumps(answer, ensure_ascii=False), now))
         self.db.commit()
+
+    # --- quarterly segment snapshots (esd segment, esd run) ------------------------
+
+    def record_snapshots(self, quarter: str, as_of: datetime, rows: Sequence[dict]) -> None:
+        """Upsert this quarter's snapshot of each account (`account_id`, `tier`, `arr`,
+        `potential`, `had_signal`): the latest run's tier, ARR and potential win; a signal
+        seen by any run of the quarter stays seen."""
+        day = as_of.astimezone(UTC).date().isoformat()
+        for row in rows:
+            self.db.execute(
+                "INSERT INTO segment_snapshots (quarter, account_id, as_of, tier, arr, "
+                "potential, had_signal) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (quarter, account_id) DO UPDATE SET "
+                "as_of = excluded.as_of, tier = excluded.tier, arr = excluded.arr, "
+                "potential = excluded.potential, had_signal = CASE WHEN "
+                "segment_snapshots.had_signal > excluded.had_signal THEN "
+                "segment_snapshots.had_signal ELSE excluded.had_signal END",
+                (quarter, row["account_id"], day, int(row["tier"]), float(row["arr"]),
+                 row["potential"], 1 if row["had_signal"] else 0))
+        self.db.commit()
+
+    def snapshots(self) -> list[dict]:
+        """Every quarterly snapshot, oldest quarter first."""
+        rows = self.db.execute(
+            "SELECT quarter, account_id, as_of, tier, arr, potential, had_signal "
+            "FROM segment_snapshots ORDER BY quarter, account_id")
+        return [{"quarter": q, "account_id": a, "as_of": d, "tier": t, "arr": arr,
+                 "potential": p, "had_signal": bool(h)}
+                for q, a, d, t, arr, p, h in rows]
 
     # --- runs ---------------------------------------------------------------------
 

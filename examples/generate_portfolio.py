@@ -58,6 +58,7 @@ HERE = Path(__file__).resolve().parent
 REPO_REFERENCES = HERE.parent / "references"
 TAXONOMY_FILE = "1-expansion-signal-taxonomy.md"
 BASELINE_FILE = "2-segment-baseline-config.md"
+SEGMENTATION_FILE = "4-segmentation.md"
 ACTIONS_FILE = "3-action-library.md"
 
 # The SKU CS Ops added to the taxonomy after launch; nobody has written its actions yet.
@@ -903,6 +904,8 @@ def demo_references(source: Path = REPO_REFERENCES) -> dict[str, bytes]:
     """The team's reference files plus the newly launched ai-assistant SKU (taxonomy only)."""
     files = {name: (source / name).read_bytes()
              for name in (TAXONOMY_FILE, BASELINE_FILE, ACTIONS_FILE)}
+    if (source / SEGMENTATION_FILE).is_file():
+        files[SEGMENTATION_FILE] = (source / SEGMENTATION_FILE).read_bytes()
     taxonomy = files[TAXONOMY_FILE].decode("utf-8")
     marker = "### SKU: {your_next_sku}"
     assert taxonomy.count(marker) == 1, "taxonomy placeholder section not found"
@@ -1315,8 +1318,52 @@ def build_demo(seed: int = DEMO_SEED) -> tuple[dict[str, list], dict, dict[str, 
                      + [c["title"] for c in b.calls], b.background_tickets)
     files = b.files()
     check_demo_shape(files)
+    files["health"] = demo_health(files["accounts"], plant_ids, seed)
     expected = expected_outcome(b, plant_ids, not_signal_calls, role_of)
     return files, expected, references
+
+
+# Accounts whose strong seat signal is backed by a nearly full licence (seat utilisation
+# is an expansion-potential factor of esd segment) and one whose health is deliberately
+# poor, so the segmentation report shows every band.
+FULL_SEATS = ("S01", "S04", "S11")
+STRUGGLING = ("S13", "S17")
+
+
+def demo_health(accounts: list[dict], plant_ids: dict[str, str], seed: int) -> list[dict]:
+    """health.json (contract §9): one record per account, with the gaps real exports
+    have. A separate random stream, so adding it moved nothing else in the demo."""
+    rng = random.Random(seed * 7919 + 17)
+    full = {plant_ids[k] for k in FULL_SEATS}
+    poor = {plant_ids[k] for k in STRUGGLING}
+    records = []
+    for i, acc in enumerate(accounts):
+        if i % 37 == 5 and acc["id"] not in full | poor:
+            continue  # no health data at all: band "unknown"
+        low, high = SEGMENTS[acc["segment"]]["seats"]
+        licensed = rng.randrange(low, high + 1)
+        vigour = rng.betavariate(4, 2) if acc["id"] not in poor else rng.uniform(0.05, 0.25)
+        record = {
+            "account_id": acc["id"],
+            "dau_mau": round(min(0.9, 0.05 + 0.55 * vigour + rng.uniform(-0.05, 0.05)), 2),
+            "feature_adoption": round(min(1.0, max(0.05, vigour + rng.uniform(-0.2, 0.1))), 2),
+            "csat": round(min(5.0, max(1.0, 2.5 + 2.5 * vigour + rng.uniform(-0.4, 0.3))), 1),
+            "open_escalations": rng.choice((0, 0, 0, 0, 1, 1, 2)) if vigour < 0.6 else 0,
+            "exec_access": rng.random() < (0.8 if acc["segment"] == "enterprise" else 0.35),
+            "champion_active": rng.random() < 0.85,
+            "nps": rng.choice((-40, -20, 0, 10, 20, 30, 40, 50, 60, 70)) if vigour > 0.3
+            else rng.choice((-60, -40, -20, 0)),
+            "seats_licensed": licensed,
+            "seats_used": round(licensed * (rng.uniform(0.82, 0.97) if acc["id"] in full
+                                            else rng.uniform(0.3, 0.78))),
+        }
+        # Real exports have holes: NPS from a survey not everyone answered, and so on.
+        for key, share in (("nps", 0.3), ("csat", 0.1), ("exec_access", 0.15),
+                           ("feature_adoption", 0.08)):
+            if rng.random() < share:
+                del record[key]
+        records.append(record)
+    return records
 
 
 def place_accounts(b: Builder) -> dict[str, str]:

@@ -64,10 +64,10 @@ def test_dry_run_writes_one_digest_per_csm_and_run_json(portfolio, tmp_path):
                             "reason": "champion-departure", "tags": ["champion-departure"]}]
     digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
     assert digest.startswith("# Expansion-signal digest — 2026-11-23 — Ana Ruiz\n")
-    assert "### 1. Northwind — $480k ARR · renewal 2027-06-30" in digest
+    assert "### 1. Northwind (Tier 1 Strategic) — $480k ARR · renewal 2027-06-30" in digest
     assert '> "Do you support SSO with Okta?" — Dana Lee, VP IT, 2026-11-18 (c1)' in digest
-    assert ("- *Globex* — enterprise-tier: _champion-departure suppressed: investigate before "
-            "pursuing._") in digest
+    assert ("- *Globex* (Tier 2 Growth) — enterprise-tier: _champion-departure suppressed: "
+            "investigate before pursuing._") in digest
     assert "- Taxonomy file hash: " + run["diagnostics"]["taxonomy_hash"] in digest
     assert "CSM call coverage" not in digest.split("## Strong")[0]  # 66.7% >= 60%: footer only
     ben = (out / "ben.okafor@lumen.example.com.md").read_text()

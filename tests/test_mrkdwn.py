@@ -90,10 +90,12 @@ def test_demo_digest_converts_faithfully(demo_digest):
         "emoji": True}}
     body = "\n".join(texts(messages))
     assert "*Strong signals — act this week*" in body
-    assert "*1. Wavecrest Media Group — $842k ARR · renewal 2027-04-30*" in body
+    assert ("*1. Wavecrest Media Group (Tier 1 Strategic · Stable) — $842k ARR · renewal "
+            "2027-04-30*") in body
     assert ('> "We\'re rolling out to 40 more people in January." — Leila Nguyen, '
             "Product Manager, 2026-11-17 (595997094218867058)") in body
-    assert "• _Vantage Robotics Holdings_ — enterprise-tier: usage anomaly only" in body
+    assert ("• _Vantage Robotics Holdings_ (Tier 3 Scale · Stable) — enterprise-tier: usage "
+            "anomaly only") in body
     assert "feature `sso`" in body
     assert "(https://lumen.example.com/docs/sso-checklist)" in body  # left to auto-link
     assert "tier_gated_feature_attempt +100%" in body  # intraword underscores untouched

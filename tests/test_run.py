@@ -172,3 +172,22 @@ def test_missing_slack_token_is_named_before_any_request(tmp_path):
     result = CliRunner().invoke(app, ["run", "--input-dir", str(DEMO), "--references",
                                       str(REFS), "--as-of", AS_OF])
     assert result.exit_code == 2 and "SLACK_BOT_TOKEN is not set" in result.output
+
+
+def test_every_weekly_run_joins_the_quarters_segment_snapshot(slack, tmp_path):
+    state = str(tmp_path / "state.db")
+    assert esd_run(slack, "--state", state).exit_code == 0
+    store = State.open(state)
+    try:
+        rows = store.snapshots()
+    finally:
+        store.close()
+    demo = json.loads((DEMO / "accounts.json").read_text())
+    assert {r["quarter"] for r in rows} == {"2026-Q4"}
+    assert len(rows) == len(demo)
+    expected = json.loads((DEMO / "expected.json").read_text())
+    s01 = next(row[1] for row in expected["scenarios"] if row[0] == "S01")
+    silent = set(expected["silent"])
+    by_id = {r["account_id"]: r for r in rows}
+    assert by_id[s01]["had_signal"] and by_id[s01]["potential"] == "HIGH"
+    assert not any(by_id[a]["had_signal"] for a in silent)

@@ -40,16 +40,19 @@ def run_pipeline(
     history: Mapping[str, Sequence[int]] | None = None,
     taxonomy_display: str = "references/1-expansion-signal-taxonomy.md",
     progress: Progress | None = None,
+    coverage_guard: bool = True,
 ) -> RunResult:
     """Every CSM's digest for the window ending at `as_of`.
 
-    Raises CoverageAbort below the coverage abort threshold, before any extraction.
+    Raises CoverageAbort below the coverage abort threshold, before any extraction
+    (`coverage_guard=False` for esd segment, which has no coverage guard).
     `history` maps an owner email to the strong counts of earlier recorded runs (the
     flooding guard's memory); a dry run passes none.
     """
     window = make_window(as_of, window_days)
     collected = collect(portfolio, window)
-    guards.enforce_coverage(collected.coverage_pct, collected.in_scope)
+    if coverage_guard:
+        guards.enforce_coverage(collected.coverage_pct, collected.in_scope)
     usage = filter_usage(collected.usage, collected.accounts, refs.baselines)
     extractor = extractor or RuleExtractor(refs.taxonomy)
     evidence = extract(collected.calls, collected.tickets, usage.counted, refs.taxonomy,
@@ -97,6 +100,8 @@ def run_pipeline(
         digests=digests,
         not_signal=not_signal,
         accounts=collected.accounts,
+        signals=signals,
+        counted_usage=usage.counted,
         warnings=warnings,
     )
 

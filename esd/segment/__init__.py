@@ -1,0 +1,139 @@
+"""`esd segment`: the customer segmentation model of seed 002, from the data esd reads.
+
+    tiers.py       step 1: ARR tiers calibrated to the portfolio's distribution
+    health.py      step 2: the 0-100 health score and its band
+    potential.py   step 3: expansion potential HIGH / MEDIUM / LOW
+    allocation.py  steps 4-5: CSMs per tier, ARR per CSM, each CSM's book
+    movers.py      step 6: promotion and demotion from quarterly snapshots
+    report.py      segmentation.md and segmentation.json; html.py: segmentation.html
+
+Pure: the caller reads the inputs, runs the pipeline for the signals, and keeps the
+snapshots; nothing here reads a file, the network or the clock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from esd.models import Portfolio, Signal, UsageEvent
+from esd.pipeline.route import csm_name
+from esd.references.schema import SegmentationConfig
+from esd.segment import health, potential
+from esd.segment.allocation import allocation, books
+from esd.segment.model import AccountSegment, SegmentationResult, TierCut
+from esd.segment.movers import Snapshot, movers, quarter_of
+from esd.segment.tiers import calibrate, tier_of
+
+CHAMPION_LOOKBACK = timedelta(days=90)
+
+
+def departed_champions(portfolio: Portfolio, as_of: datetime) -> set[str]:
+    """Accounts whose champion left in the last quarter and was not replaced since."""
+    latest: dict[str, tuple[datetime, str]] = {}
+    changes = sorted(portfolio.stakeholder_changes or [], key=lambda c: c.occurred_at)
+    for change in changes:  # oldest first: the last one of each account wins
+        if change.is_champion and as_of - CHAMPION_LOOKBACK <= change.occurred_at <= as_of:
+            latest[change.account_id] = (change.occurred_at, change.change_type)
+    return {a for a, (_, kind) in latest.items() if kind == "departure"}
+
+
+def tier_cuts(portfolio: Portfolio, config: SegmentationConfig) -> list[float]:
+    return calibrate([a.arr for a in portfolio.accounts], config.tiers)
+
+
+def labels(portfolio: Portfolio, config: SegmentationConfig, as_of: datetime,
+           ) -> dict[str, tuple[int, str, str]]:
+    """Account id -> (tier, tier name, health band): what a digest shows by a name."""
+    cuts = tier_cuts(portfolio, config)
+    names = {t.tier: t.name for t in config.tiers}
+    records = {r.account_id: r for r in portfolio.health or []}
+    departed = departed_champions(portfolio, as_of)
+    out = {}
+    for a in portfolio.accounts:
+        tier = tier_of(a.arr, cuts)
+        _, band, _ = health.score(records.get(a.id), config, a.id in departed)
+        out[a.id] = (tier, names[tier], band)
+    return out
+
+
+def segment(portfolio: Portfolio, config: SegmentationConfig, *, as_of: datetime,
+            signals: Sequence[Signal], counted_usage: Sequence[UsageEvent],
+            csms: int | None = None, snapshots: Sequence[Snapshot] = (),
+            health_source: str = "none") -> SegmentationResult:
+    """The segmentation model. `signals` are every signal of the window (uncapped),
+    `counted_usage` the anomalies above their segment band, `snapshots` the quarterly
+    snapshots kept so far; this run counts as part of this quarter's."""
+    cuts = tier_cuts(portfolio, config)
+    specs = {t.tier: t for t in config.tiers}
+    records = {r.account_id: r for r in portfolio.health or []}
+    departed = departed_champions(portfolio, as_of)
+    by_account: dict[str, list[Signal]] = defaultdict(list)
+    for s in signals:
+        by_account[s.account_id].append(s)
+    usage_by: dict[str, list[UsageEvent]] = defaultdict(list)
+    for e in counted_usage:
+        usage_by[e.account_id].append(e)
+
+    accounts = []
+    missing: dict[str, int] = defaultdict(int)
+    for a in portfolio.accounts:
+        tier = tier_of(a.arr, cuts)
+        value, band, points = health.score(records.get(a.id), config, a.id in departed)
+        for key, got in points.items():
+            if got is None:
+                missing[key] += 1
+        met = potential.factors(records.get(a.id), by_account[a.id], usage_by[a.id], config)
+        accounts.append(AccountSegment(
+            account_id=a.id, name=a.name, arr=a.arr, tier=tier, tier_name=specs[tier].name,
+            health_score=value, health_band=band, health_components=points,
+            expansion_potential=potential.level(met, config), potential_factors=met,
+            motion=specs[tier].motion, owner_email=a.owner_email, segment=a.segment,
+            renewal_date=a.renewal_date.isoformat(), signals=len(by_account[a.id]),
+            strong=sum(1 for s in by_account[a.id] if s.strength == "strong")))
+    accounts.sort(key=lambda x: (x.tier, -x.arr, x.account_id))
+
+    held: dict[str, list] = defaultdict(list)
+    for a in portfolio.accounts:
+        held[a.owner_email].append(a)
+    owners = {email: csm_name(email, books_) for email, books_ in held.items()}
+    headcount = len(owners) if csms is None else csms
+    quarter = quarter_of(as_of)
+    by_quarter: dict[str, dict[str, Snapshot]] = defaultdict(dict)
+    for snap in snapshots:
+        by_quarter[snap.quarter][snap.account_id] = snap
+    for a in accounts:  # this run joins this quarter's snapshot (a seen signal stays seen)
+        before = by_quarter[quarter].get(a.account_id)
+        by_quarter[quarter][a.account_id] = Snapshot(
+            quarter, a.account_id, as_of.date(), a.tier, a.arr, a.expansion_potential,
+            a.signals > 0 or bool(before and before.had_signal))
+    total_arr = sum(a.arr for a in accounts) or 1.0
+    n = len(accounts) or 1
+    tiers = []
+    for index, spec in enumerate(sorted(config.tiers, key=lambda t: t.tier)):
+        held = [a for a in accounts if a.tier == spec.tier]
+        arr = sum(a.arr for a in held)
+        tiers.append(TierCut(
+            tier=spec.tier, name=spec.name,
+            arr_min=cuts[index] if index < len(cuts) else None,
+            arr_max=cuts[index - 1] if index > 0 else None,
+            accounts=len(held), arr=arr, share_accounts=round(len(held) / n * 100, 1),
+            share_arr=round(arr / total_arr * 100, 1), target_accounts=spec.share_accounts,
+            target_arr=spec.share_arr, fixed=spec.arr_from is not None))
+    return SegmentationResult(
+        as_of=as_of, quarter=quarter, config_path=str(config.path) if config.path else None,
+        tiers=tiers, accounts=accounts, allocation=allocation(accounts, config, headcount),
+        books=books(accounts, config, owners), csms=headcount,
+        movers=movers(accounts, cuts, by_quarter, quarter, as_of, config),
+        snapshots=len([q for q in by_quarter if q < quarter]), health_source=health_source,
+        missing_components=dict(missing),
+        potential_counts={p: sum(1 for a in accounts if a.expansion_potential == p)
+                          for p in ("HIGH", "MEDIUM", "LOW")})
+
+
+def snapshot_rows(result: SegmentationResult) -> list[dict]:
+    """This run's snapshot of each account, for the state database."""
+    return [{"account_id": a.account_id, "tier": a.tier, "arr": a.arr,
+             "potential": a.expansion_potential, "had_signal": a.signals > 0}
+            for a in result.accounts]

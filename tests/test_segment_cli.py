@@ -1,0 +1,195 @@
+"""`esd segment` end to end on the demo portfolio, its state across quarters, the digest's
+tier and health labels, and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from builders import AS_OF, account, call, write_portfolio
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from esd.cli import app
+
+DEMO = ROOT / "examples" / "portfolio"
+DEMO_REFS = DEMO / "references"
+REFS = str(ROOT / "references")
+
+
+def segment(*args: str, env: dict | None = None):
+    return CliRunner().invoke(app, ["segment", *args], env=env)
+
+
+@pytest.fixture
+def demo_out(tmp_path) -> tuple[Path, dict]:
+    out = tmp_path / "seg"
+    result = segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                     AS_OF, "--out", str(out), "--state", str(tmp_path / "state.db"),
+                     "--quiet")
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "segmentation.json").read_text())
+
+
+def test_demo_writes_the_three_files_with_every_account_once(demo_out):
+    out, data = demo_out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "segmentation.html", "segmentation.json", "segmentation.md"]
+    accounts = json.loads((DEMO / "accounts.json").read_text())
+    assert sorted(a["account_id"] for a in data["accounts"]) == sorted(a["id"] for a in accounts)
+    assert list(data)[:5] == ["as_of", "tiers", "accounts", "allocation", "movers"]
+    assert data["as_of"] == "2026-11-23T00:00:00Z"
+    for key in ("account_id", "name", "arr", "tier", "tier_name", "health_score",
+                "health_band", "expansion_potential", "motion", "owner_email"):
+        assert key in data["accounts"][0]
+    tiers = data["tiers"]
+    assert [t["name"] for t in tiers] == ["Strategic", "Growth", "Scale", "Long Tail"]
+    assert sum(t["accounts"] for t in tiers) == len(accounts)
+    assert sum(t["share_accounts"] for t in tiers) == pytest.approx(100, abs=0.2)
+    # Calibrated to the demo's distribution: Tier 1 within the seed's 5-10 % / 50-60 %.
+    assert 5 <= tiers[0]["share_accounts"] <= 10 and 50 <= tiers[0]["share_arr"] <= 60
+    assert tiers[0]["arr_max"] is None and tiers[3]["arr_min"] is None
+    assert tiers[1]["arr_max"] == tiers[0]["arr_min"]
+    by_id = {a["account_id"]: a for a in data["accounts"]}
+    for a in accounts:
+        t = by_id[a["id"]]["tier"]
+        low, high = tiers[t - 1]["arr_min"], tiers[t - 1]["arr_max"]
+        assert (low is None or a["arr"] >= low) and (high is None or a["arr"] < high)
+
+
+def test_demo_health_potential_and_allocation(demo_out):
+    _, data = demo_out
+    bands = {a["health_band"] for a in data["accounts"]}
+    assert bands == {"Healthy", "Stable", "At Risk", "Critical", "unknown"}
+    health = {r["account_id"] for r in json.loads((DEMO / "health.json").read_text())}
+    unknown = {a["account_id"] for a in data["accounts"] if a["health_band"] == "unknown"}
+    assert unknown == {a["account_id"] for a in data["accounts"]} - health
+    assert data["missing_components"]["nps"] > data["missing_components"]["usage"] > 0
+    # S01 (two strong SKUs and a nearly full licence) is HIGH.
+    expected = json.loads((DEMO / "expected.json").read_text())
+    s01 = next(row[1] for row in expected["scenarios"] if row[0] == "S01")
+    assert by_id(data)[s01]["expansion_potential"] == "HIGH"
+    assert data["csms"] == 6
+    assert sum(a["csms"] for a in data["allocation"]) == 6
+    assert data["allocation"][3]["coverage"] == "automated"
+
+
+def by_id(data):
+    return {a["account_id"]: a for a in data["accounts"]}
+
+
+def test_markdown_is_the_seeds_delivery(demo_out):
+    out, data = demo_out
+    md = (out / "segmentation.md").read_text()
+    for heading in ("## 1. Tiers", "## 2. Health score", "## 3. CS motion per tier",
+                    "## 4. CS resource map", "## 5. Promotion and demotion"):
+        assert heading in md
+    assert "### Tier 1 — Strategic (High-Touch)" in md
+    assert "- CSM ratio: 1 CSM : 5-8 accounts" in md
+    assert "This is the first quarterly snapshot" in md
+    t1 = data["tiers"][0]
+    assert f"| 1 | Strategic | ${t1['arr_min'] / 1000:,.0f}K and up |" in md
+
+
+def pinned_references(tmp_path) -> Path:
+    """The repository's references with the cut points pinned at $500K, $100K and $10K."""
+    refs = tmp_path / "refs"
+    shutil.copytree(ROOT / "references", refs)
+    text = (refs / "4-segmentation.md").read_text()
+    for tier, amount in (("Strategic", "$500K"), ("Growth", "$100K"), ("Scale", "$10K")):
+        row = next(line for line in text.splitlines() if f"| {tier} |" in line)
+        text = text.replace(row, row.rstrip().removesuffix("|").rstrip() + f" {amount} |")
+    (refs / "4-segmentation.md").write_text(text)
+    return refs
+
+
+def test_a_second_quarter_lists_movers_with_their_rule(tmp_path):
+    refs, state = str(pinned_references(tmp_path)), str(tmp_path / "state.db")
+    folder = write_portfolio(tmp_path / "q3", [
+        account("big", arr=900_000.0), account("mid", arr=120_000.0, renewal_date="2026-10-01"),
+        *[account(f"s{i}", arr=20_000.0 + i) for i in range(12)]])
+    first = segment("--input-dir", str(folder), "--references", refs, "--as-of",
+                    "2026-08-15", "--out", str(tmp_path / "o1"), "--state", state, "--quiet")
+    assert first.exit_code == 0, first.output
+    data1 = json.loads((tmp_path / "o1" / "segmentation.json").read_text())
+    assert [t["arr_min"] for t in data1["tiers"]] == [500_000, 100_000, 10_000, None]
+    assert by_id(data1)["mid"]["tier"] == 2
+    # Next quarter "mid" renewed (2026-10-01) at $850K.
+    accounts = json.loads((folder / "accounts.json").read_text())
+    for a in accounts:
+        if a["id"] == "mid":
+            a["arr"] = 850_000.0
+    (folder / "accounts.json").write_text(json.dumps(accounts))
+    second = segment("--input-dir", str(folder), "--references", refs, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "o2"), "--state", state, "--quiet")
+    assert second.exit_code == 0, second.output
+    data2 = json.loads((tmp_path / "o2" / "segmentation.json").read_text())
+    assert data2["snapshots"] == 1
+    assert [(m["account_id"], m["rule"], m["direction"], m["from_tier"], m["to_tier"])
+            for m in data2["movers"]] == [("mid", "arr-crossed-at-renewal", "promote", 2, 1)]
+    assert "(at renewal; Tier 2 in 2026-Q3)" in data2["movers"][0]["detail"]
+    md = (tmp_path / "o2" / "segmentation.md").read_text()
+    assert "| Account mid | promote Tier 2 → 1 | arr-crossed-at-renewal |" in md
+
+
+def test_the_digest_shows_tier_and_health_band_by_each_name(tmp_path):
+    out = tmp_path / "digests"
+    result = CliRunner().invoke(app, [
+        "dry-run", "--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+        AS_OF, "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
+    run = json.loads((out / "run.json").read_text())
+    first = run["digests"][0]["strong"][0]
+    assert first["tier"] in (1, 2, 3, 4) and first["health_band"]
+    label = f"Tier {first['tier']} {first['tier_name']}"
+    if first["health_band"] != "unknown":
+        label += f" · {first['health_band']}"
+    assert f"### 1. {first['account_name']} ({label}) — " in digest
+    assert "- *" in digest and "(Tier " in digest.split("## Weak signals")[1]
+
+
+def test_negative_arr_is_exit_2_naming_file_record_and_field(tmp_path):
+    folder = write_portfolio(tmp_path / "in", [account("a1"), account("a2", arr=-5.0)],
+                             calls=[call("a1", "c1", [("Dana Lee", "Hello.")])])
+    result = segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--no-state")
+    assert result.exit_code == 2
+    assert "accounts.json: record [1] (id a2): field arr:" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_segment_is_exit_2(tmp_path):
+    folder = write_portfolio(tmp_path / "in", [account("a1", segment="enterprise"),
+                                               account("a2", segment="unicorn")])
+    result = segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--no-state")
+    assert result.exit_code == 2
+    assert 'accounts.json: record [1] (id a2): field segment: unknown segment "unicorn"' in (
+        result.output.replace("\n", ""))
+
+
+def test_bad_health_json_is_exit_2(tmp_path):
+    folder = write_portfolio(tmp_path / "in", [account("a1")])
+    (folder / "health.json").write_text(json.dumps([{"account_id": "a1", "dau_mau": 1.4}]))
+    result = segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--no-state")
+    assert result.exit_code == 2
+    assert "health.json: record [0]: field dau_mau:" in result.output.replace("\n", "")
+
+
+def test_weights_not_summing_to_100_is_exit_2(tmp_path):
+    refs = tmp_path / "refs"
+    shutil.copytree(ROOT / "references", refs)
+    text = (refs / "4-segmentation.md").read_text()
+    lines = text.splitlines()
+    index = next(i for i, line in enumerate(lines) if "| 30" in line)
+    lines[index] = lines[index].replace("| 30", "| 35", 1)
+    (refs / "4-segmentation.md").write_text("\n".join(lines) + "\n")
+    folder = write_portfolio(tmp_path / "in", [account("a1")])
+    result = segment("--input-dir", str(folder), "--references", str(refs), "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--no-state")
+    assert result.exit_code == 2
+    assert "4-segmentation.md:" in result.output and "105" in result.output
