@@ -285,3 +285,28 @@ def test_four_quiet_quarters_demote_tier_1_only():
     assert run(a, *loud) == []
     assert run(account(tier=2).model_copy(update={"signals": 0}),
                *[snap(q, signal=False) for q in ("2026-Q1", "2026-Q2", "2026-Q3")]) == []
+
+
+def test_a_signal_seen_earlier_in_the_quarter_keeps_a_quiet_tier_1_account(tmp_path):
+    from builders import account as account_record
+    from builders import write_portfolio
+
+    from esd.connectors.files import load_portfolio
+    from esd.segment import segment
+
+    portfolio = load_portfolio(write_portfolio(tmp_path / "in", [
+        account_record("big", arr=900_000.0),
+        *[account_record(f"s{i}", arr=10_000.0 + i) for i in range(20)]]))
+    config = default_config()
+    config.tiers[0].arr_from = 500_000.0
+    quiet = [snap(q, tier=1, signal=False, arr=900_000, account="big")
+             for q in ("2026-Q1", "2026-Q2", "2026-Q3")]
+
+    def moves(*earlier):
+        return [(m.account_id, m.rule) for m in segment(
+            portfolio, config, as_of=AS_OF, signals=[], counted_usage=[],
+            snapshots=[*quiet, *earlier]).movers]
+
+    assert moves() == [("big", "no-signals")]
+    # An earlier weekly run this quarter saw a signal: the quarter is not quiet.
+    assert moves(snap("2026-Q4", tier=1, signal=True, arr=900_000, account="big")) == []

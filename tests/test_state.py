@@ -91,3 +91,30 @@ def test_extraction_cache_round_trips_and_upserts(state_target):
         assert state.cached_answers(list(many)) == many
     finally:
         state.close()
+
+
+def test_segment_snapshots_keep_the_latest_tier_and_any_signal_of_the_quarter(state_target):
+    state = State.open(state_target)
+    try:
+        first = datetime(2026, 10, 5, tzinfo=UTC)
+        later = datetime(2026, 11, 23, tzinfo=UTC)
+        state.record_snapshots("2026-Q4", first, [
+            {"account_id": "a1", "tier": 2, "arr": 90_000.0, "potential": "HIGH",
+             "had_signal": True}])
+        state.record_snapshots("2026-Q4", later, [
+            {"account_id": "a1", "tier": 1, "arr": 300_000.0, "potential": "LOW",
+             "had_signal": False},
+            {"account_id": "a2", "tier": 4, "arr": 5_000.0, "potential": "LOW",
+             "had_signal": False}])
+        state.record_snapshots("2026-Q3", first, [
+            {"account_id": "a1", "tier": 3, "arr": 40_000.0, "potential": "LOW",
+             "had_signal": False}])
+        assert state.snapshots() == [
+            {"quarter": "2026-Q3", "account_id": "a1", "as_of": "2026-10-05", "tier": 3,
+             "arr": 40_000.0, "potential": "LOW", "had_signal": False},
+            {"quarter": "2026-Q4", "account_id": "a1", "as_of": "2026-11-23", "tier": 1,
+             "arr": 300_000.0, "potential": "LOW", "had_signal": True},
+            {"quarter": "2026-Q4", "account_id": "a2", "as_of": "2026-11-23", "tier": 4,
+             "arr": 5_000.0, "potential": "LOW", "had_signal": False}]
+    finally:
+        state.close()
