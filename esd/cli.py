@@ -46,10 +46,12 @@ err_console = Console(stderr=True, highlight=False)
 InputDir = Annotated[Path | None, typer.Option(
     "--input-dir", envvar="ESD_INPUT_DIR", file_okay=False,
     help="Read the JSON input files (accounts.json, calls.json, usage_events.json, "
-    "support_tickets.json, stakeholder_changes.json) from this folder.")]
+    "support_tickets.json, and optionally stakeholder_changes.json and health.json) from "
+    "this folder.")]
 References = Annotated[Path, typer.Option(
     "--references", envvar="ESD_REFERENCES", file_okay=False,
-    help="Folder with the team's three reference files.")]
+    help="Folder with the team's reference files (1-3, and optionally "
+    "4-segmentation.md).")]
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", envvar="ESD_AS_OF", metavar="DATE|DATETIME",
     help="End of the window, UTC (a date means 00:00 that day). Default: now.")]
@@ -390,8 +392,9 @@ def _print_coverage(report: dict) -> None:
     if x["extractor"] == "claude":
         out_console.print(
             f"Claude extraction ({x['model']}{', batch' if x['batch'] else ''}): "
-            f"{x['requests']} requests for {x['sources_to_send']} sources "
-            f"({x['sources_cached']} already in the result cache), ~{x['input_tokens']:,} "
+            f"{x['requests']} requests for {x['sources_to_send']} distinct texts to send "
+            f"({x['sources_cached']} calls and tickets already in the result cache), "
+            f"~{x['input_tokens']:,} "
             f"input and ~{x['output_tokens']:,} output tokens: estimated "
             f"${x['estimate_usd']:.2f} at list prices.")
     else:
@@ -422,8 +425,17 @@ def segment(
     no_state: Annotated[bool, typer.Option(
         "--no-state", help="Neither read nor record quarterly snapshots (no movers).")]
     = False,
-    templates: Templates = None,
-    extractor: ExtractorChoice = "auto",
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", envvar="ESD_TEMPLATES", file_okay=False,
+        help="Folder with segmentation.md.j2 (default ./templates if present, else the "
+        "built-in one).")] = None,
+    extractor: Annotated[str, typer.Option(
+        "--extractor", envvar="ESD_EXTRACTOR", metavar="rules|claude|auto",
+        help="Where this week's signals come from (expansion potential). Default rules: "
+        "no model cost; claude reuses the answers the weekly run cached.")] = "rules",
+    model: Model = None,
+    batch: Batch = True,
+    max_cost: MaxCost = None,
     quiet: Quiet = None,
 ) -> None:
     """The customer segmentation model: tiers calibrated to the ARR distribution, health,
@@ -441,18 +453,16 @@ def segment(
     try:
         settings = _settings(ctx, input_dir, references, as_of, window_days, 3,
                              _templates(templates),
-                             _extraction(extractor, None, True, None, None))
-        store = None if no_state else State.open(state)
-        try:
-            result, files = runner.segment(settings, store, csms)
-        finally:
-            if store is not None:
-                store.close()
-        runner.write_atomically(out, files, marker="segmentation.json")
+                             _extraction(extractor, model, batch, max_cost, None))
+        result, extraction = runner.segment(settings, out, state, not no_state, csms)
     except EsdError as exc:
         _fail(exc)
     if not is_quiet:
         _print_segmentation(result, out)
+        if extraction.model:
+            out_console.print(f"Signals from Claude ({extraction.model}): "
+                              f"{extraction.requests} requests, ${extraction.cost_usd:.2f} "
+                              "at list prices.")
 
 
 def _print_segmentation(result, out: Path) -> None:
@@ -473,7 +483,8 @@ def _print_segmentation(result, out: Path) -> None:
     out_console.print(table)
     mixed = [b for b in result.books if b.mixed]
     out_console.print(
-        f"{result.csms} CSMs · expansion potential HIGH {result.potential_counts['HIGH']}, "
+        f"{result.csms} CSM{'' if result.csms == 1 else 's'} · expansion potential "
+        f"HIGH {result.potential_counts['HIGH']}, "
         f"MEDIUM {result.potential_counts['MEDIUM']}, LOW {result.potential_counts['LOW']} · "
         f"{len(mixed)} books mixing tiers · {len(result.movers)} movers")
     out_console.print(f"Wrote segmentation.md, segmentation.json and segmentation.html "

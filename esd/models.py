@@ -117,7 +117,8 @@ Count = Annotated[int, Field(ge=0)]
 
 class HealthRecord(Record):
     """One account's health inputs (contract §9, `health.json`, optional; any field may be
-    missing and is then re-weighted away). Numbers may be integers or decimals."""
+    missing and is then re-weighted away). Ratios and scores take integers or decimals;
+    counts (escalations, seats) must be whole numbers."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
 

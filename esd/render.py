@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from esd.defaults import defaults_dir
 from esd.models import Digest, Mention, RunResult, Signal
@@ -62,8 +62,11 @@ def default_templates() -> Path:
 
 
 def environment(template_dir: Path) -> Environment:
+    """Templates from `template_dir`; any it lacks (a team folder made before a template
+    existed, say segmentation.md.j2) come from the built-in ones."""
     env = Environment(
-        loader=FileSystemLoader(str(template_dir)),
+        loader=ChoiceLoader([FileSystemLoader(str(template_dir)),
+                             FileSystemLoader(str(default_templates()))]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -26,6 +26,7 @@ from esd.pipeline import make_window, run_pipeline
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.collect import collect
 from esd.pipeline.extract import Extractor, Progress
+from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references import load_references, parse_references
 from esd.references.lint import lint
 from esd.references.schema import Problem, References
@@ -84,10 +85,11 @@ def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
 
 
 def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = None,
-                ) -> tuple[Portfolio, References]:
+                segmentation_required: bool = True) -> tuple[Portfolio, References]:
     """Reference files first (cheap, and a broken one is the likelier mistake), then the
-    data: the input files of --input-dir, else the live sources."""
-    refs = load_references(settings.references)
+    data: the input files of --input-dir, else the live sources. The digests only borrow
+    labels from 4-segmentation.md, so they pass `segmentation_required=False`."""
+    refs = load_references(settings.references, segmentation_required)
     if settings.input_dir is not None:
         return load_portfolio(settings.input_dir), refs
     return _live().pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
@@ -113,7 +115,7 @@ def dry_run(settings: Settings, progress: Progress | None = None,
             on_source: Callable[[str], None] | None = None,
             ) -> tuple[RunResult, dict[str, str]]:
     """Run the pipeline and render every file of the output folder, in memory."""
-    portfolio, refs = load_inputs(settings, on_source)
+    portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
     with extractor_for(settings, refs) as extractor:
         return _build(settings, portfolio, refs, {}, progress, extractor)
 
@@ -128,6 +130,13 @@ def _build(settings: Settings, portfolio: Portfolio, refs: References,
         extractor=extractor,
     )
     result.labels = segment_labels(portfolio, refs.segmentation, settings.as_of)
+    if refs.segmentation_problems:
+        notice = (f"_{SEGMENTATION_FILE} has {len(refs.segmentation_problems)} problem(s), "
+                  "so tiers and health bands use the seed's defaults until `esd check` "
+                  f"passes. First: {refs.segmentation_problems[0]}_")
+        result.warnings.append(notice)
+        for digest in result.digests:
+            digest.warnings.append(notice)
     files = render_digests(result, settings.templates or default_templates(),
                            settings.cap_per_csm)
     files["run.json"] = json.dumps(run_json(result, settings.cap_per_csm), indent=2,
@@ -141,7 +150,7 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
     """The weekly job: build every digest, record the run, deliver what is not yet
     delivered. Missed CSMs go to `fallback` and raise DeliveryError (exit 4) after the
     others were delivered."""
-    portfolio, refs = load_inputs(settings, on_source)
+    portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
     history = state.strong_history(settings.as_of, settings.window_days)
     with extractor_for(settings, refs, state) as extractor:
         result, files = _build(settings, portfolio, refs, history, progress, extractor)
@@ -302,11 +311,14 @@ def extraction_estimate(settings: Settings, refs: References, calls, tickets) ->
                 "estimate_usd": round(estimate.usd, 4)}
 
 
-def segment(settings: Settings, state: State | None, csms: int | None = None,
+def segment(settings: Settings, out: Path, state_target: str | None = None,
+            use_state: bool = True, csms: int | None = None,
             on_source: Callable[[str], None] | None = None):
-    """The segmentation model of seed 002 (contract §9) and its three files. Signals come
-    from this window's pipeline run (no coverage guard); with `state`, this quarter's
-    snapshot is recorded and earlier ones drive the promotion and demotion rules."""
+    """The segmentation model of seed 002 (contract §9), written to `out`. Signals come
+    from this window's pipeline run (no coverage guard). With `use_state`, earlier
+    quarterly snapshots drive the promotion and demotion rules, and this quarter's is
+    recorded once the files are written (a failed run records nothing; bad input opens
+    no state at all)."""
     from esd.segment import segment as build_segment
     from esd.segment import snapshot_rows
     from esd.segment.html import render_html
@@ -317,28 +329,34 @@ def segment(settings: Settings, state: State | None, csms: int | None = None,
     _check_segments(portfolio, refs, settings.input_dir)
     if csms is not None and csms < 0:
         raise InputError(f"--csms {csms}: must be 0 or more")
-    with extractor_for(settings, refs, state) as extractor:
-        run = run_pipeline(portfolio, refs, as_of=settings.as_of,
-                           window_days=settings.window_days, cap_per_csm=settings.cap_per_csm,
-                           extractor=extractor, coverage_guard=False)
-    earlier = [Snapshot(r["quarter"], r["account_id"], date.fromisoformat(r["as_of"]),
-                        r["tier"], r["arr"], r["potential"], r["had_signal"])
-               for r in (state.snapshots() if state else [])]
-    config = refs.segmentation
-    result = build_segment(
-        portfolio, config, as_of=settings.as_of, signals=run.signals,
-        counted_usage=run.counted_usage, csms=csms, snapshots=earlier,
-        health_source=("none" if portfolio.health is None else "health.json"
-                       if settings.input_dir is not None else "Gainsight"))
-    files = {
-        "segmentation.md": render_markdown(result, config,
-                                           settings.templates or default_templates()),
-        "segmentation.json": dumps(result),
-        "segmentation.html": render_html(result, config),
-    }
-    if state is not None:
-        state.record_snapshots(result.quarter, settings.as_of, snapshot_rows(result))
-    return result, files
+    state = State.open(state_target) if use_state else None
+    try:
+        with extractor_for(settings, refs, state, create_state=False) as extractor:
+            run = run_pipeline(portfolio, refs, as_of=settings.as_of,
+                               window_days=settings.window_days,
+                               cap_per_csm=settings.cap_per_csm, extractor=extractor,
+                               coverage_guard=False)
+        earlier = [Snapshot(r["quarter"], r["account_id"], date.fromisoformat(r["as_of"]),
+                            r["tier"], r["arr"], r["potential"], r["had_signal"])
+                   for r in (state.snapshots() if state else [])]
+        config = refs.segmentation
+        result = build_segment(
+            portfolio, config, as_of=settings.as_of, signals=run.signals,
+            counted_usage=run.counted_usage, csms=csms, snapshots=earlier,
+            health_source=("none" if portfolio.health is None else "health.json"
+                           if settings.input_dir is not None else "Gainsight"))
+        write_atomically(out, {
+            "segmentation.md": render_markdown(result, config,
+                                               settings.templates or default_templates()),
+            "segmentation.json": dumps(result),
+            "segmentation.html": render_html(result, config),
+        }, marker="segmentation.json")
+        if state is not None:
+            state.record_snapshots(result.quarter, settings.as_of, snapshot_rows(result))
+        return result, run.diagnostics.extraction
+    finally:
+        if state is not None:
+            state.close()
 
 
 def _check_segments(portfolio: Portfolio, refs: References, input_dir: Path | None) -> None:

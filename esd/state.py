@@ -92,7 +92,7 @@ def m003_segment_snapshots(db: Database) -> None:
     # esd segment's quarterly memory (seed 002 step 6): one row per quarter and account.
     db.execute("""CREATE TABLE segment_snapshots (
         quarter TEXT NOT NULL, account_id TEXT NOT NULL, as_of TEXT NOT NULL,
-        tier INTEGER NOT NULL, arr REAL NOT NULL, potential TEXT NOT NULL,
+        tier INTEGER NOT NULL, arr DOUBLE PRECISION NOT NULL, potential TEXT NOT NULL,
         had_signal INTEGER NOT NULL, PRIMARY KEY (quarter, account_id))""")
 
 
@@ -195,18 +195,21 @@ class State:
 
     def record_snapshots(self, quarter: str, as_of: datetime, rows: Sequence[dict]) -> None:
         """Upsert this quarter's snapshot of each account (`account_id`, `tier`, `arr`,
-        `potential`, `had_signal`): the latest run's tier, ARR and potential win; a signal
-        seen by any run of the quarter stays seen."""
+        `potential`, `had_signal`): the tier, ARR and potential of the run with the latest
+        as-of win (a backfill of an older week changes none of them); a signal seen by any
+        run of the quarter stays seen."""
         day = as_of.astimezone(UTC).date().isoformat()
         for row in rows:
             self.db.execute(
                 "INSERT INTO segment_snapshots (quarter, account_id, as_of, tier, arr, "
                 "potential, had_signal) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (quarter, account_id) DO UPDATE SET "
-                "as_of = excluded.as_of, tier = excluded.tier, arr = excluded.arr, "
-                "potential = excluded.potential, had_signal = CASE WHEN "
-                "segment_snapshots.had_signal > excluded.had_signal THEN "
-                "segment_snapshots.had_signal ELSE excluded.had_signal END",
+                + ", ".join(f"{c} = CASE WHEN excluded.as_of >= segment_snapshots.as_of "
+                            f"THEN excluded.{c} ELSE segment_snapshots.{c} END"
+                            for c in ("tier", "arr", "potential", "as_of"))
+                + ", had_signal = CASE WHEN segment_snapshots.had_signal > "
+                "excluded.had_signal THEN segment_snapshots.had_signal "
+                "ELSE excluded.had_signal END",
                 (quarter, row["account_id"], day, int(row["tier"]), float(row["arr"]),
                  row["potential"], 1 if row["had_signal"] else 0))
         self.db.commit()

@@ -195,11 +195,12 @@ def test_an_obeyed_injection_changes_nothing(fake, refs, portfolio, tmp_path):
     assert dropped == {"not-expansion-shaped": 3}
 
 
-def test_the_model_can_silence_a_literal_trigger_but_never_promote_a_guarded_one(
+def test_the_model_can_neither_silence_a_literal_trigger_nor_promote_a_guarded_one(
         fake, refs, tmp_path):
     folder = write_portfolio(tmp_path / "in2", [account("a1")], calls=[call("a1", "c1", [
         ("Dana Lee", "We need 20 more seats for the new office. "
-                     "We would add 30 more seats if you supported SCIM.")])])
+                     "We would add 30 more seats if you supported SCIM. "
+                     "Another forty engineers start in March and all need logins.")])])
     fake.responder = lambda params: [
         {"source": "s1", "sku": "additional-team-seats", "speaker": "Dana Lee",
          "quote": "We need 20 more seats for the new office.", "label": "not_signal",
@@ -207,11 +208,15 @@ def test_the_model_can_silence_a_literal_trigger_but_never_promote_a_guarded_one
         {"source": "s1", "sku": "additional-team-seats", "speaker": "Dana Lee",
          "quote": "We would add 30 more seats if you supported SCIM.", "label": "signal",
          "reason": "none"},
+        {"source": "s1", "sku": "additional-team-seats", "speaker": "Dana Lee",
+         "quote": "Another forty engineers start in March and all need logins.",
+         "label": "not_signal", "reason": "none"},
     ]
     mentions = run_extract(extractor(fake, refs, batch=False), folder)
     got = sorted((m.quote[:12], m.label, m.reason, m.trigger.startswith("model"))
                  for m in mentions if m.sku == "additional-team-seats")
-    assert got == [("We need 20 m", "not_signal", "model", True),
+    assert got == [("Another fort", "not_signal", "model", True),  # the model's own find
+                   ("We need 20 m", "signal", None, False),  # the literal phrase stands
                    ("We would add", "not_signal", "conditional", False)]
 
 
@@ -240,7 +245,7 @@ def test_batch_by_default_with_usage_counted_at_half_price(fake, refs, portfolio
 
 def test_budget_guard_refuses_before_sending_anything(fake, refs, portfolio):
     ex = extractor(fake, refs, max_cost=0.000001)
-    with pytest.raises(BudgetExceeded, match=r"--max-cost 0\.00: .*nothing was sent") as err:
+    with pytest.raises(BudgetExceeded, match=r"--max-cost 1e-06: .*nothing was sent") as err:
         run_extract(ex, portfolio)
     assert err.value.exit_code == 2
     assert fake.log == []
@@ -416,7 +421,35 @@ def test_eval_of_a_perfect_model_scores_every_paraphrase(fake, tmp_path):
     assert report["by_kind"]["paraphrase"]["correct"] == 20
     for sku, score in report["per_sku"].items():
         assert score["recall"] == 1.0, sku
-    assert report["not_signal"]["recall"] == 1.0
+    # The near misses and negatives that contain a literal trigger stay the rules' call
+    # (the model cannot silence a literal match): the same 12 of 52 as the rules alone.
+    assert report["not_signal"]["recall"] == pytest.approx(40 / 52)
     assert (report["prefilter"]["recall"], report["prefilter"]["missed"]) == (1.0, [])
     assert report["prefilter"]["token_share"] == pytest.approx(0.689, abs=0.01)
     assert report["cost"]["model"] == "claude-sonnet-5-5" and report["cost"]["requests"] >= 1
+
+
+def test_answers_paid_for_before_a_failure_are_kept_for_the_rerun(
+        fake, refs, tmp_path, monkeypatch):
+    # One source per request; the second request gets no usable answer, for good.
+    monkeypatch.setattr("esd.claude.extractor.SOURCES_PER_REQUEST", 1)
+    folder = write_portfolio(tmp_path / "in2", [account("a1"), account("a2")], calls=[
+        call("a1", "c1", [("Dana Lee", "We need 20 more seats for the new office.")]),
+        call("a2", "c2", [("Dana Lee", "We need SSO for our contractors.")])])
+    answered = []
+
+    def second_fails(params):
+        answered.append(1)
+        return [] if len(answered) == 1 else "a text answer without the tool call"
+
+    fake.responder = second_fails
+    cache = MemoryCache()
+    ex = extractor(fake, refs, batch=False, cache=cache, attempts=1)
+    with pytest.raises(ModelError, match="malformed answer"):
+        run_extract(ex, folder)
+    assert len(cache.answers) == 1  # the first answer was cached before the failure
+    assert ex.report.requests == 2 and ex.report.input_tokens > 0  # what it cost so far
+    fake.reset()
+    again = extractor(fake, refs, batch=False, cache=cache)
+    run_extract(again, folder)
+    assert (again.report.requests, again.report.sources_cached) == (1, 1)

@@ -75,8 +75,7 @@ def test_any_portfolio_gets_every_account_in_exactly_one_tier(arrs):
     cuts = calibrate(arrs, TIERS)
     assert cuts == sorted(cuts, reverse=True)
     tiers = [tier_of(a, cuts) for a in arrs]
-    assert all(t in (1, 2, 3, 4) for t in tiers)
-    assert sum(1 for t in tiers if t in (1, 2, 3, 4)) == len(arrs)
+    assert all(t in (1, 2, 3, 4) for t in tiers)  # one tier each, none outside 1-4
     # Tiers follow ARR: a richer account is never in a lower tier.
     ranked = sorted(zip(arrs, tiers, strict=True), reverse=True)
     assert [t for _, t in ranked] == sorted(t for _, t in ranked)
@@ -253,15 +252,28 @@ def test_quarters():
 
 
 def test_arr_crossing_a_cut_point_promotes_and_at_renewal_demotes():
-    up = run(account(tier=1, arr=300_000), snap("2026-Q3", tier=2))
+    up = run(account(tier=1, arr=300_000), snap("2026-Q3", tier=2, arr=120_000))
     assert [(m.direction, m.from_tier, m.to_tier, m.rule) for m in up] == [
-        ("promote", 2, 1, "arr-crossed-at-renewal")]
-    assert "reaches the Tier 1 Strategic cut point $250,000" in up[0].detail
-    renewed = run(account(tier=3, arr=40_000, renewal="2026-10-15"), snap("2026-Q3", tier=2))
+        ("promote", 2, 1, "arr-crossed")]
+    assert up[0].detail == ("ARR $120,000 in 2026-Q3 → $300,000 reaches the Tier 1 Strategic "
+                            "cut point $250,000 (an expansion event)")
+    renewed = run(account(tier=3, arr=40_000, renewal="2026-10-15"),
+                  snap("2026-Q3", tier=2, arr=120_000))
     assert [(m.direction, m.to_tier) for m in renewed] == [("demote", 3)]
-    assert "renewed at $40,000, below the Tier 2 Growth cut point $100,000" in renewed[0].detail
+    assert "→ $40,000 at renewal, below the Tier 2 Growth cut point $100,000" in (
+        renewed[0].detail)
     # Between renewals a lower ARR moves nothing.
-    assert run(account(tier=3, arr=40_000, renewal="2027-06-30"), snap("2026-Q3")) == []
+    assert run(account(tier=3, arr=40_000, renewal="2027-06-30"),
+               snap("2026-Q3", arr=120_000)) == []
+
+
+def test_cut_points_moving_under_an_unchanged_arr_is_no_move():
+    # Last quarter's cuts put $60K in Tier 2; today's put it in Tier 3. Its ARR did not
+    # change, so nothing crossed anything: recalibration, not a mover.
+    assert run(account(tier=3, arr=60_000, renewal="2026-10-15"),
+               snap("2026-Q3", tier=2, arr=60_000)) == []
+    # Growth that crosses no cut point of today's tiers is no move either.
+    assert run(account(tier=2, arr=90_000), snap("2026-Q3", tier=3, arr=60_000)) == []
 
 
 def test_high_potential_two_quarters_running_promotes():
@@ -310,3 +322,20 @@ def test_a_signal_seen_earlier_in_the_quarter_keeps_a_quiet_tier_1_account(tmp_p
     assert moves() == [("big", "no-signals")]
     # An earlier weekly run this quarter saw a signal: the quarter is not quiet.
     assert moves(snap("2026-Q4", tier=1, signal=True, arr=900_000, account="big")) == []
+
+
+def test_a_run_on_the_first_day_of_a_quarter_reports_the_quarter_its_week_was_in(tmp_path):
+    from builders import account as account_record
+    from builders import write_portfolio
+
+    from esd.connectors.files import load_portfolio
+    from esd.segment import segment
+
+    portfolio = load_portfolio(write_portfolio(tmp_path / "in", [account_record("a1")]))
+    monday = datetime(2026, 10, 1, tzinfo=UTC)
+    got = segment(portfolio, default_config(), as_of=monday, signals=[], counted_usage=[])
+    assert got.quarter == "2026-Q3"
+    later = segment(portfolio, default_config(), as_of=datetime(2026, 10, 1, 0, 0, 1,
+                                                                tzinfo=UTC),
+                    signals=[], counted_usage=[])
+    assert later.quarter == "2026-Q4"

@@ -128,10 +128,12 @@ def test_a_second_quarter_lists_movers_with_their_rule(tmp_path):
     data2 = json.loads((tmp_path / "o2" / "segmentation.json").read_text())
     assert data2["snapshots"] == 1
     assert [(m["account_id"], m["rule"], m["direction"], m["from_tier"], m["to_tier"])
-            for m in data2["movers"]] == [("mid", "arr-crossed-at-renewal", "promote", 2, 1)]
-    assert "(at renewal; Tier 2 in 2026-Q3)" in data2["movers"][0]["detail"]
+            for m in data2["movers"]] == [("mid", "arr-crossed", "promote", 2, 1)]
+    assert data2["movers"][0]["detail"] == (
+        "ARR $120,000 in 2026-Q3 → $850,000 reaches the Tier 1 Strategic cut point "
+        "$500,000 (at renewal)")
     md = (tmp_path / "o2" / "segmentation.md").read_text()
-    assert "| Account mid | promote Tier 2 → 1 | arr-crossed-at-renewal |" in md
+    assert "| Account mid | promote Tier 2 → 1 | arr-crossed |" in md
 
 
 def test_the_digest_shows_tier_and_health_band_by_each_name(tmp_path):
@@ -141,14 +143,21 @@ def test_the_digest_shows_tier_and_health_band_by_each_name(tmp_path):
         AS_OF, "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
+    assert ("### 1. Wavecrest Media Group (Tier 1 Strategic · Stable) — $842k ARR · "
+            "renewal 2027-04-30") in digest
+    assert ("- *Vantage Robotics Holdings* (Tier 3 Scale · Stable) — enterprise-tier: "
+            "usage anomaly only") in digest
     run = json.loads((out / "run.json").read_text())
     first = run["digests"][0]["strong"][0]
-    assert first["tier"] in (1, 2, 3, 4) and first["health_band"]
-    label = f"Tier {first['tier']} {first['tier_name']}"
-    if first["health_band"] != "unknown":
-        label += f" · {first['health_band']}"
-    assert f"### 1. {first['account_name']} ({label}) — " in digest
-    assert "- *" in digest and "(Tier " in digest.split("## Weak signals")[1]
+    assert (first["tier"], first["tier_name"], first["health_band"]) == (
+        1, "Strategic", "Stable")
+    # The same tiers as esd segment's for the same data.
+    seg = tmp_path / "seg"
+    assert segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                   AS_OF, "--out", str(seg), "--no-state", "--quiet").exit_code == 0
+    model = by_id(json.loads((seg / "segmentation.json").read_text()))
+    assert (model[first["account_id"]]["tier"], model[first["account_id"]]["health_band"]) \
+        == (1, "Stable")
 
 
 def test_negative_arr_is_exit_2_naming_file_record_and_field(tmp_path):
@@ -193,3 +202,69 @@ def test_weights_not_summing_to_100_is_exit_2(tmp_path):
                      "--out", str(tmp_path / "out"), "--no-state")
     assert result.exit_code == 2
     assert "4-segmentation.md:" in result.output and "105" in result.output
+
+
+def test_a_failed_segment_records_nothing_and_bad_input_opens_no_state(tmp_path):
+    state = tmp_path / "state.db"
+    taken = tmp_path / "notes"
+    taken.mkdir()
+    (taken / "mine.txt").write_text("not an esd folder")
+    result = segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                     AS_OF, "--out", str(taken), "--state", str(state))
+    assert result.exit_code == 2 and "not an earlier esd output" in result.output
+    from esd.state import State
+
+    store = State.open(str(state))
+    try:
+        assert store.snapshots() == []
+    finally:
+        store.close()
+    bad = write_portfolio(tmp_path / "bad", [account("a1", segment="unicorn")])
+    fresh = tmp_path / "fresh.db"
+    result = segment("--input-dir", str(bad), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--state", str(fresh))
+    assert result.exit_code == 2 and not fresh.exists()
+
+
+def test_segment_reads_signals_with_the_rules_unless_told(tmp_path):
+    # A key in the environment is not an order to spend: no request is made (the base
+    # URL is a closed port, so any request would fail the run).
+    env = {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    result = segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                     AS_OF, "--out", str(tmp_path / "out"), "--no-state", "--quiet", env=env)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "esd-state.db").exists()
+
+
+def test_a_team_templates_folder_without_the_segmentation_template_falls_back(tmp_path):
+    team = tmp_path / "templates"
+    team.mkdir()
+    shutil.copy(ROOT / "templates" / "digest.md.j2", team / "digest.md.j2")
+    result = segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                     AS_OF, "--out", str(tmp_path / "out"), "--templates", str(team),
+                     "--no-state", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "## 1. Tiers" in (tmp_path / "out" / "segmentation.md").read_text()
+
+
+def test_a_broken_segmentation_file_does_not_stop_the_weekly_digest(tmp_path):
+    refs = tmp_path / "refs"
+    shutil.copytree(DEMO_REFS, refs)
+    shutil.copy(ROOT / "references" / "4-segmentation.md", refs / "4-segmentation.md")
+    text = (refs / "4-segmentation.md").read_text().replace(
+        "| Product usage (DAU/MAU ratio) | 30% |", "| Product usage (DAU/MAU ratio) | 20% |")
+    (refs / "4-segmentation.md").write_text(text)
+    out = tmp_path / "digests"
+    result = CliRunner().invoke(app, [
+        "dry-run", "--input-dir", str(DEMO), "--references", str(refs), "--as-of", AS_OF,
+        "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
+    assert digest.startswith("_4-segmentation.md has 1 problem(s), so tiers and health "
+                             "bands use the seed's defaults")
+    assert "health weights sum to 90, not 100" in digest
+    assert "(Tier 1 Strategic · Stable)" in digest
+    # esd segment itself, and esd check, still refuse the file.
+    strict = segment("--input-dir", str(DEMO), "--references", str(refs), "--as-of", AS_OF,
+                     "--out", str(tmp_path / "seg"), "--no-state")
+    assert strict.exit_code == 2

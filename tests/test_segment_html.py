@@ -233,7 +233,7 @@ def test_hostile_names_are_escaped_everywhere():
 
 def test_movers_table_or_a_note_with_the_number_of_snapshots():
     mover = Mover(account_id="a1", name="Acme", from_tier=2, to_tier=1, direction="promote",
-                  rule="arr-crossed-at-renewal", detail="ARR $260k at renewal")
+                  rule="arr-crossed", detail="ARR $260k at renewal")
     page = render_html(make_result(portfolio(), movers=[mover]), default_config())
     assert '<table id="movers">' in page and "promote Tier 2 → 1" in page
     none = render_html(make_result(portfolio(), snapshots=3), default_config())

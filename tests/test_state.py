@@ -109,12 +109,20 @@ def test_segment_snapshots_keep_the_latest_tier_and_any_signal_of_the_quarter(st
         state.record_snapshots("2026-Q3", first, [
             {"account_id": "a1", "tier": 3, "arr": 40_000.0, "potential": "LOW",
              "had_signal": False}])
+        # A backfill of an older week of Q4: its signal counts, its tier does not.
+        state.record_snapshots("2026-Q4", datetime(2026, 10, 12, tzinfo=UTC), [
+            {"account_id": "a2", "tier": 3, "arr": 23_456_789.0, "potential": "HIGH",
+             "had_signal": True}])
         assert state.snapshots() == [
             {"quarter": "2026-Q3", "account_id": "a1", "as_of": "2026-10-05", "tier": 3,
              "arr": 40_000.0, "potential": "LOW", "had_signal": False},
             {"quarter": "2026-Q4", "account_id": "a1", "as_of": "2026-11-23", "tier": 1,
              "arr": 300_000.0, "potential": "LOW", "had_signal": True},
             {"quarter": "2026-Q4", "account_id": "a2", "as_of": "2026-11-23", "tier": 4,
-             "arr": 5_000.0, "potential": "LOW", "had_signal": False}]
+             "arr": 5_000.0, "potential": "LOW", "had_signal": True}]
+        state.record_snapshots("2026-Q2", first, [
+            {"account_id": "big", "tier": 1, "arr": 23_456_789.0, "potential": "LOW",
+             "had_signal": False}])
+        assert state.snapshots()[0]["arr"] == 23_456_789.0  # not float4 on PostgreSQL
     finally:
         state.close()

@@ -10,8 +10,8 @@ For each call and ticket of the window:
 4. the rest are packed into requests (many sources each, the taxonomy part of the
    prompt cached) and sent through the Message Batches API (half price), or directly
    with `--no-batch`; `--max-cost` refuses to send anything when the estimate is over;
-5. every answer is verified (`esd.claude.verify`) and merged with the rule mentions: a
-   sentence either side calls `not_signal` stays `not_signal`.
+5. every answer is verified (`esd.claude.verify`) and merged with the rule mentions: on
+   a sentence the rules matched, the rule mention stands; the model adds the rest.
 
 If the model keeps failing, the run fails with exit 4, or, with
 `--extractor-fallback rules`, finishes on the rule mentions alone and every digest says
@@ -47,7 +47,7 @@ SOURCES_PER_REQUEST = 24
 TOKENS_PER_REQUEST = 6000
 MAX_TOKENS = 4096
 # Output estimate: about one mention per expansion-shaped sentence, plus the call.
-OUTPUT_PER_HIT = 60
+OUTPUT_PER_HIT = 80
 OUTPUT_PER_REQUEST = 20
 
 
@@ -145,15 +145,18 @@ class ClaudeExtractor:
         return _Plan(excerpts, keys, cached, groups, len(every) - len(excerpts))
 
     def _estimate(self, plan: _Plan) -> Estimate:
-        """An upper-side estimate: no prompt-cache discount assumed."""
+        """A cautious estimate: the prompt priced as a cache write in every request (no
+        cache hit assumed), and a mention's worth of output per expansion-shaped
+        sentence."""
         data = sum(estimate_tokens(prompt.render_source("s", plan.excerpts[i]))
                    for group in plan.groups for i in group)
         hits = sum(len(u.hits) for group in plan.groups for i in group
                    for u in plan.excerpts[i].units)
-        tokens_in = data + len(plan.groups) * (self._system_tokens + 60)
+        prompt_tokens = len(plan.groups) * self._system_tokens
+        tokens_in = data + prompt_tokens + len(plan.groups) * 60
         tokens_out = hits * OUTPUT_PER_HIT + len(plan.groups) * OUTPUT_PER_REQUEST
-        usd = Usage(input_tokens=tokens_in, output_tokens=tokens_out).cost(
-            self.prices, batch=self.batch)
+        usd = Usage(input_tokens=tokens_in - prompt_tokens, cache_write_tokens=prompt_tokens,
+                    output_tokens=tokens_out).cost(self.prices, batch=self.batch)
         sent = sum(len(g) for g in plan.groups)
         cached = sum(1 for k in plan.keys if k in plan.cached)
         return Estimate(len(plan.groups), sent, cached, tokens_in, tokens_out, usd)
@@ -174,7 +177,7 @@ class ClaudeExtractor:
         self.report.sources_skipped = plan.skipped
         if self.max_cost is not None and estimate.usd > self.max_cost:
             raise BudgetExceeded(
-                f"--max-cost {self.max_cost:.2f}: Claude extraction of this run is "
+                f"--max-cost {self.max_cost:g}: Claude extraction of this run is "
                 f"estimated at ${estimate.usd:.2f} ({estimate.requests} requests, "
                 f"~{estimate.input_tokens:,} input tokens); nothing was sent. Raise "
                 "--max-cost, or run with --extractor rules.")
@@ -197,6 +200,9 @@ class ClaudeExtractor:
     # --- sending ------------------------------------------------------------------
 
     def _answers(self, plan: _Plan, progress: Progress | None) -> dict[str, list]:
+        """Cached answers plus fresh ones. Each reply is cached the moment it arrives, so
+        a run that fails halfway has paid for its answers once: the rerun sends only
+        what is still missing. The cost so far is reported even when it fails."""
         answers = dict(plan.cached)
         self.report.sources_cached = sum(1 for k in plan.keys if k in plan.cached)
         if progress:
@@ -204,37 +210,42 @@ class ClaudeExtractor:
         if not plan.groups:
             return answers
         requests = {f"r{n}": self._params(plan, group) for n, group in enumerate(plan.groups)}
-        replies: dict[str, Reply] = {}
-        batch_usage = Usage()
-        if self.batch:
-            replies, retry = self.client.send_batch(requests)
-            for reply in replies.values():
-                batch_usage += reply.usage
-        else:
+        before = self.client.requests_sent
+        spent = {"batch": Usage(), "direct": Usage()}
+        try:
             retry = list(requests)
-        direct_usage = Usage()
-        for custom_id in retry:
-            replies[custom_id] = reply = self.client.send(requests[custom_id])
-            direct_usage += reply.usage
-        fresh: dict[str, list] = {}
-        for n, group in enumerate(plan.groups):
-            by_ref: dict[str, list] = {f"s{j + 1}": [] for j in range(len(group))}
-            for raw in replies[f"r{n}"].mentions:
-                ref = raw.get("source") if isinstance(raw, dict) else None
-                if ref in by_ref:
-                    by_ref[ref].append({k: v for k, v in raw.items() if k != "source"})
-                else:
-                    self.report.dropped["unknown-source"] = (
-                        self.report.dropped.get("unknown-source", 0) + 1)
-            for j, i in enumerate(group):
-                fresh[plan.keys[i]] = by_ref[f"s{j + 1}"]
-            if progress:
-                progress.advance(len(group))
-        self.cache.store_answers(fresh, self.model)
-        answers.update(fresh)
-        self._account(batch_usage, direct_usage, len(requests),
-                      sum(len(g) for g in plan.groups))
+            if self.batch:
+                replies, retry = self.client.send_batch(requests)
+                for custom_id, reply in replies.items():
+                    spent["batch"] += reply.usage
+                    answers.update(self._keep(plan, custom_id, reply, progress))
+            for custom_id in retry:
+                reply = self.client.send(requests[custom_id])
+                spent["direct"] += reply.usage
+                answers.update(self._keep(plan, custom_id, reply, progress))
+        finally:
+            self._account(spent["batch"], spent["direct"],
+                          self.client.requests_sent - before,
+                          sum(len(g) for g in plan.groups))
         return answers
+
+    def _keep(self, plan: _Plan, custom_id: str, reply: Reply,
+              progress: Progress | None) -> dict[str, list]:
+        """One reply's answers by source key, cached at once."""
+        group = plan.groups[int(custom_id[1:])]
+        by_ref: dict[str, list] = {f"s{j + 1}": [] for j in range(len(group))}
+        for raw in reply.mentions:
+            ref = raw.get("source") if isinstance(raw, dict) else None
+            if ref in by_ref:
+                by_ref[ref].append({k: v for k, v in raw.items() if k != "source"})
+            else:
+                self.report.dropped["unknown-source"] = (
+                    self.report.dropped.get("unknown-source", 0) + 1)
+        fresh = {plan.keys[i]: by_ref[f"s{j + 1}"] for j, i in enumerate(group)}
+        self.cache.store_answers(fresh, self.model)
+        if progress:
+            progress.advance(len(group))
+        return fresh
 
     def _params(self, plan: _Plan, group: list[int]) -> dict:
         blocks = [prompt.render_source(f"s{j + 1}", plan.excerpts[i])
@@ -257,12 +268,10 @@ class ClaudeExtractor:
 
 def merge(literal: list[Mention], checked: list[Mention]) -> list[Mention]:
     """Rule mentions plus verified model mentions, one per source, SKU and sentence. Where
-    both speak of the same sentence, `not_signal` wins (a guard or the model's judgement
-    can silence a literal phrase; nothing can promote a guarded one)."""
+    both speak of the same sentence the rule mention stands: the team's phrases and
+    guards decide a literal match, and the model, which reads many accounts' text in one
+    request and can be steered by any of it, only adds sentences the phrases missed."""
     merged: dict[tuple[str, str, str], Mention] = {}
     for mention in [*literal, *checked]:
-        key = (mention.source_id, mention.sku, normalise(mention.quote))
-        have = merged.get(key)
-        if have is None or (have.label == "signal" and mention.label == "not_signal"):
-            merged[key] = mention
+        merged.setdefault((mention.source_id, mention.sku, normalise(mention.quote)), mention)
     return list(merged.values())

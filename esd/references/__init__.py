@@ -39,12 +39,24 @@ def parse_references(directory: Path) -> tuple[References | None, list[Problem]]
     return refs, [*p1, *p2, *p3, *p4]
 
 
-def load_references(directory: Path) -> References:
-    """The parsed reference files, or InputError (exit 2) listing every problem."""
+def load_references(directory: Path, segmentation_required: bool = True) -> References:
+    """The parsed reference files, or InputError (exit 2) listing every problem.
+
+    With `segmentation_required` False (the weekly digest, which only borrows tier and
+    health band labels from it), problems in the optional 4-segmentation.md do not stop
+    the run: the seed's defaults stand in, and `refs.segmentation_problems` says why."""
     if not directory.is_dir():
         raise InputError(f"{directory}: reference folder not found "
                          "(pass --references DIR, or create one with `esd init .`)")
     refs, problems = parse_references(directory)
+    if refs is not None and not segmentation_required:
+        own = [p for p in problems if Path(p.file).name == SEGMENTATION]
+        if own:
+            from esd.segment.defaults import default_config
+
+            refs.segmentation = default_config()
+            refs.segmentation_problems = [str(p) for p in own]
+            problems = [p for p in problems if p not in own]
     if problems or refs is None:
         lines = [str(p) for p in problems]
         raise InputError("reference files cannot be parsed:\n  " + "\n  ".join(lines), lines)

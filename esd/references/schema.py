@@ -133,6 +133,8 @@ class References(BaseModel):
     actions: ActionLibrary
     # 4-segmentation.md when present, else the seed's defaults (path None).
     segmentation: SegmentationConfig = Field(default_factory=_default_segmentation)
+    # Problems of a 4-segmentation.md the weekly digest fell back from (load_references).
+    segmentation_problems: list[str] = Field(default_factory=list)
 
 
 # --- 4-segmentation.md (seed 002, contract §9): optional; without it the seed's defaults --

@@ -99,7 +99,8 @@ def segment(portfolio: Portfolio, config: SegmentationConfig, *, as_of: datetime
         held[a.owner_email].append(a)
     owners = {email: csm_name(email, books_) for email, books_ in held.items()}
     headcount = len(owners) if csms is None else csms
-    quarter = quarter_of(as_of)
+    # The quarter of the window's last instant: a Monday 1 October run reports September.
+    quarter = quarter_of(as_of - timedelta(microseconds=1))
     by_quarter: dict[str, dict[str, Snapshot]] = defaultdict(dict)
     for snap in snapshots:
         by_quarter[snap.quarter][snap.account_id] = snap

@@ -80,7 +80,7 @@ class Mover(BaseModel):
     from_tier: int
     to_tier: int
     direction: Literal["promote", "demote"]
-    rule: Literal["arr-crossed-at-renewal", "high-potential", "no-signals"]
+    rule: Literal["arr-crossed", "high-potential", "no-signals"]
     detail: str
 
 

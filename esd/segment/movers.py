@@ -4,9 +4,9 @@ esd keeps one snapshot per account per quarter in the state database (tier, ARR,
 expansion potential, whether any expansion signal was seen in the quarter's runs). The
 rules, checked in this order, the first that applies naming the move:
 
-- arr-crossed-at-renewal: the account's ARR now puts it in a higher tier than last
-  quarter's snapshot (a renewal or an expansion event), or, after a renewal that fell
-  since that snapshot, in a lower one;
+- arr-crossed: the account's ARR change since its last snapshot crossed a cut point
+  (read against today's cut points, so recalibration alone moves nothing): up on a
+  renewal or an expansion event, down only at a renewal that fell since the snapshot;
 - high-potential: expansion potential HIGH for `promote_high_quarters` consecutive
   quarters (this one included): promote one tier;
 - no-signals: a Tier 1 account with no expansion signal in `demote_quiet_quarters`
@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from esd.references.schema import SegmentationConfig
 from esd.segment.model import AccountSegment, Mover
+from esd.segment.tiers import tier_of
 
 
 @dataclass(frozen=True)
@@ -71,27 +72,32 @@ def movers(accounts: Sequence[AccountSegment], cuts: Sequence[float],
 
 
 def _crossed(a, cuts, snapshots, earlier, as_of, names) -> Mover | None:
+    """The account's own ARR change crossed a cut point of today's tiers. Cut points are
+    recalibrated every run, so a tier that changed only because the cuts moved (other
+    accounts grew or left) is recalibration, not a move: both ARRs are read against the
+    same, current cut points."""
     last = next((snapshots[q][a.account_id] for q in earlier if a.account_id in snapshots[q]),
                 None)
-    if last is None or last.tier == a.tier:
+    if last is None:
+        return None
+    then, now = tier_of(last.arr, cuts), tier_of(a.arr, cuts)
+    if then == now:
         return None
     renewed = a.renewal_date is not None and last.as_of < date.fromisoformat(a.renewal_date) \
         <= as_of.date()
-    if a.tier < last.tier:
-        cut = cuts[a.tier - 1]
+    change = f"ARR ${last.arr:,.0f} in {last.quarter} → ${a.arr:,.0f}"
+    if now < then:
         how = "at renewal" if renewed else "an expansion event"
-        detail = (f"ARR ${a.arr:,.0f} reaches the Tier {a.tier} {names[a.tier]} cut point "
-                  f"${cut:,.0f} ({how}; Tier {last.tier} in {last.quarter})")
-        return Mover(account_id=a.account_id, name=a.name, from_tier=last.tier,
-                     to_tier=a.tier, direction="promote", rule="arr-crossed-at-renewal",
-                     detail=detail)
+        detail = (f"{change} reaches the Tier {now} {names[now]} cut point "
+                  f"${cuts[now - 1]:,.0f} ({how})")
+        return Mover(account_id=a.account_id, name=a.name, from_tier=last.tier, to_tier=now,
+                     direction="promote", rule="arr-crossed", detail=detail)
     if not renewed:
         return None  # ARR only moves down at renewal; keep watching
-    cut = cuts[last.tier - 1]
-    detail = (f"renewed at ${a.arr:,.0f}, below the Tier {last.tier} {names[last.tier]} cut "
-              f"point ${cut:,.0f} (Tier {last.tier} in {last.quarter})")
-    return Mover(account_id=a.account_id, name=a.name, from_tier=last.tier, to_tier=a.tier,
-                 direction="demote", rule="arr-crossed-at-renewal", detail=detail)
+    detail = (f"{change} at renewal, below the Tier {then} {names[then]} cut point "
+              f"${cuts[then - 1]:,.0f}")
+    return Mover(account_id=a.account_id, name=a.name, from_tier=last.tier, to_tier=now,
+                 direction="demote", rule="arr-crossed", detail=detail)
 
 
 def _high(a, snapshots, quarter, config) -> Mover | None:
