@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from markdown_it import MarkdownIt
@@ -121,3 +122,23 @@ def unbalanced_quotes(text: str) -> bool:
 
 def backticked(text: str) -> list[str]:
     return [m.group(1).strip() for m in _BACKTICKED.finditer(text)]
+
+
+DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def last_edited(blocks: list[Block], problem) -> date | None:
+    """The `YYYY-MM-DD` of a "Last edited" section (its heading first, then its body);
+    None while it still holds the template's placeholder."""
+    for block in blocks:
+        text = block.text if block.kind != "heading" else block.text.split(":", 1)[-1]
+        m = DATE.search(text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                problem(block.line, f"Last edited date {m[0]} is not a real date")
+                return None
+        if block.kind != "heading" and is_placeholder(text):
+            return None
+    return None

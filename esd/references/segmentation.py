@@ -21,14 +21,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from esd.references.markdown import Block, backticked, clean_title, is_placeholder, parse_blocks
+from esd.references.markdown import (
+    Block,
+    backticked,
+    clean_title,
+    last_edited,
+    parse_blocks,
+)
 from esd.references.schema import Problem, SegmentationConfig, TierSpec
 from esd.references.segmentation_tables import read_tables
 from esd.references.values import (
-    DATE,
     Report,
     csm_ratio,
     fmt,
@@ -73,7 +77,7 @@ def parse_segmentation(path: Path, text: str | None = None,
         if part.kind == "tier":
             _tier_section(part, config, "tiers" in tables, named, problem)
         elif part.kind == "edited":
-            config.last_edited = _last_edited(part, problem)
+            config.last_edited = last_edited([part.heading, *part.blocks], problem)
         else:
             for line, label, value in _lines(part.blocks):
                 SETTINGS[part.kind](line, label, value, config, problem)
@@ -280,18 +284,3 @@ def _mixed(line: int, label: str, value: str, config: SegmentationConfig,
 
 SETTINGS = {"health": _health, "expansion": _expansion, "movement": _movement,
             "mixed": _mixed}
-
-
-def _last_edited(part: _Part, problem: Report) -> date | None:
-    for block in [part.heading, *part.blocks]:
-        text = block.text if block.kind != "heading" else block.text.split(":", 1)[-1]
-        m = DATE.search(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                problem(block.line, f"Last edited date {m[0]} is not a real date")
-                return None
-        if block.kind != "heading" and is_placeholder(text):
-            return None
-    return None

@@ -17,6 +17,9 @@ from esd.references.markdown import (
     sections,
     unbalanced_quotes,
 )
+from esd.references.markdown import (
+    last_edited as last_edited_in,
+)
 from esd.references.phrases import parse_phrase
 from esd.references.schema import Phrase, Problem, Sku, Taxonomy, UsageTrigger
 
@@ -36,7 +39,6 @@ _BOLD_LABEL = re.compile(
     r"^\s*(\*\*|__)(?P<label>[^*_]+?)(\*\*|__)\s*:?\s*[—–-]?\s*(?P<rest>.*)$", re.S)
 _PLAIN_LABEL = re.compile(r"^\s*(?P<label>[A-Za-z -]+?)\s*:\s*(?P<rest>.*)$", re.S)
 _SKU_HEADING = re.compile(r"^sku\s*:\s*(?P<id>.+)$", re.IGNORECASE)
-_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _FEATURES = re.compile(r"\bfor\s+(?P<items>.+?)\s+features?\b", re.IGNORECASE | re.S)
 _TAGS = re.compile(r"^\s*tags?\s+(?:include|includes|contain|contains|match|matches)\b", re.I)
 _SUBJECT = re.compile(r"^\s*subject\s+(?:matches|match|contains|contain|includes)\b", re.I)
@@ -74,7 +76,7 @@ def parse_taxonomy(path: Path, text: str | None = None) -> tuple[Taxonomy, list[
                 if block.kind == "item":
                     conditional.extend(_phrases(block, problem))
         elif lowered.startswith("last edited"):
-            last_edited = _last_edited(section, problem)
+            last_edited = last_edited_in([section.heading, *section.body], problem)
 
     if not skus:
         problem(1, 'no SKU sections found (expected headings like "### SKU: enterprise-tier")')
@@ -187,18 +189,6 @@ def _ticket_trigger(block: Block, sku: Sku, problem) -> None:
     else:
         problem(block.line, "ticket trigger must read 'tags include `a`, `b`' or "
                 f"'subject contains `a`, `b`': {text}")
-
-
-def _last_edited(section, problem) -> date | None:
-    for block in [section.heading, *section.body]:
-        text = block.text if block.kind != "heading" else block.text.split(":", 1)[-1]
-        m = _DATE.search(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                problem(block.line, f"Last edited date {m[0]} is not a real date")
-                return None
         if block.kind != "heading" and is_placeholder(text):
             return None
     return None

@@ -46,7 +46,6 @@ _BAND = re.compile(rf"^(?P<a>{_NUM})\s*(?:(?P<plus>\+|and above|or more)|{_DASH}
 _AT_LEAST = re.compile(rf"^(?:>=|≥)\s*(?P<a>{_NUM})")
 _QUARTERS = re.compile(rf"(?P<num>{_NUM})\s*(?:consecutive\s+)?quarters?\b", re.IGNORECASE)
 _MORE_THAN = re.compile(rf"(?:more than|over|above|>)\s*(?P<num>{_NUM})\s*%", re.IGNORECASE)
-DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 # --- writing values back --------------------------------------------------------------
