@@ -453,3 +453,12 @@ def test_answers_paid_for_before_a_failure_are_kept_for_the_rerun(
     again = extractor(fake, refs, batch=False, cache=cache)
     run_extract(again, folder)
     assert (again.report.requests, again.report.sources_cached) == (1, 1)
+
+
+def test_an_answer_cut_off_at_max_tokens_is_never_cached(fake, refs, portfolio):
+    fake.responder = quote_lines("forty engineers")
+    fake.tool_stop_reason = "max_tokens"
+    cache = MemoryCache()
+    with pytest.raises(ModelError, match="cut off at max_tokens"):
+        run_extract(extractor(fake, refs, batch=False, cache=cache, attempts=2), portfolio)
+    assert cache.answers == {}

@@ -28,6 +28,7 @@ from esd.connectors.http import parse_retry_after
 from esd.errors import CredentialsRejected, SourceError, Unreachable
 
 log = logging.getLogger("esd.claude")
+CANCEL_POLLS = 5
 T = TypeVar("T")
 
 
@@ -122,15 +123,24 @@ class ClaudeClient:
         started = self.clock()
         while batch.processing_status != "ended":
             if self.clock() - started >= self.batch_timeout:
-                log.warning("Anthropic batch %s still %s after %.0fs: canceling it and "
-                            "sending its %d requests directly", batch.id,
-                            batch.processing_status, self.batch_timeout, len(requests))
+                log.warning("Anthropic batch %s still %s after %.0fs: canceling it; what it "
+                            "has not finished is sent directly", batch.id,
+                            batch.processing_status, self.batch_timeout)
                 try:
                     batches.cancel(batch_id)
+                    # A canceled batch ends soon, keeping the answers it already has
+                    # (billed): wait a few polls for them rather than pay twice.
+                    for _ in range(CANCEL_POLLS):
+                        batch = batches.retrieve(batch_id)
+                        if batch.processing_status == "ended":
+                            break
+                        self.sleep(self.poll_interval)
                 except anthropic.APIError as exc:
                     log.info("Anthropic batch %s: cancel failed (%s)", batch.id,
                              type(exc).__name__)
-                return {}, list(requests)
+                if batch.processing_status != "ended":
+                    return {}, list(requests)
+                break
             self.sleep(self.poll_interval)
             batch = self._retrying("batch status", lambda: batches.retrieve(batch_id))
             log.debug("Anthropic batch %s: %s", batch.id, batch.processing_status)
@@ -158,6 +168,8 @@ class ClaudeClient:
         if block is None:
             raise _Malformed(f"malformed answer (no {self.tool_name} call, stop_reason "
                              f"{message.stop_reason})", usage)
+        if message.stop_reason == "max_tokens":  # the list may be cut short: never cache it
+            raise _Malformed("malformed answer (cut off at max_tokens)", usage)
         mentions = block.input.get("mentions") if isinstance(block.input, dict) else None
         if not isinstance(mentions, list):
             raise _Malformed(f"malformed answer ({self.tool_name} input has no list of "

@@ -15,8 +15,9 @@ Usage is estimated at a token per 4 characters; a request whose last system bloc
 `cache_control` and whose tools + system prefix reaches `min_cache_tokens` writes that
 prefix to the cache the first time and reads it afterwards.
 
-Knobs besides FakeAPI's: `key`, `responder`, `min_cache_tokens`, `polls_to_end` (batch
-status reads until a batch ends; None: never), `errored_ids`, `expired_ids`,
+Knobs besides FakeAPI's: `key`, `responder`, `tool_stop_reason`, `min_cache_tokens`,
+`polls_to_end` (batch status reads until a batch ends; None: never), `errored_ids`,
+`expired_ids`,
 `missing_ids` (left out of the results file), `malformed_next(times)`,
 `rate_limit_next(path, times, retry_after)`, `overload_next(path, times)`. Read `sent`
 (every params received, direct or batched), `usage_log`, `results_of(batch_id)`.
@@ -98,6 +99,7 @@ class FakeAnthropic(FakeAPI):
         self.responder: Callable[[dict], list[dict] | str] = lambda params: []
         self.min_cache_tokens = 1024
         self.polls_to_end: int | None = 1
+        self.tool_stop_reason = "tool_use"  # "max_tokens": a tool answer cut off
         self.errored_ids: set[str] = set()
         self.expired_ids: set[str] = set()
         self.missing_ids: set[str] = set()
@@ -173,7 +175,7 @@ class FakeAnthropic(FakeAPI):
             tool_input = {"mentions": answer}
             content = [{"type": "tool_use", "id": f"toolu_{next(self._ids):024x}",
                         "name": name, "input": tool_input}]
-            stop, output = "tool_use", _tokens(tool_input) + 10
+            stop, output = self.tool_stop_reason, _tokens(tool_input) + 10
         usage = self._usage(params, output, batch)
         return {"id": f"msg_{next(self._ids):024x}", "type": "message", "role": "assistant",
                 "model": params["model"], "content": content, "stop_reason": stop,
