@@ -474,7 +474,9 @@ def _print_segmentation(result, out: Path) -> None:
     from esd.segment.report import usd
 
     for cut, alloc in zip(result.tiers, result.allocation, strict=True):
-        rng = (f"{usd(cut.arr_min)}+" if cut.arr_max is None else
+        rng = ("— (empty)" if cut.arr_min is not None and cut.arr_max is not None
+               and cut.arr_min >= cut.arr_max else
+               f"{usd(cut.arr_min)}+" if cut.arr_max is None else
                f"< {usd(cut.arr_max)}" if cut.arr_min is None else
                f"{usd(cut.arr_min)}-{usd(cut.arr_max)}")
         table.add_row(f"{cut.tier} {cut.name}", rng, str(cut.accounts),
