@@ -33,6 +33,18 @@ def money(arr: float) -> str:
     return f"${k:,.1f}k"
 
 
+def usd(value: float | None) -> str:
+    """$950, $2.5K, $250K, $1.25M, $2B: money as a policy or the reference files write it
+    (segmentation reports, 4-segmentation.md messages). Digests use `money`."""
+    if value is None:
+        return "—"
+    for size, unit, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e4, "K", 0), (1e3, "K", 1)):
+        if abs(value) >= size:
+            scaled = f"{value / (size if unit != 'K' else 1e3):,.{digits}f}"
+            return "$" + (scaled.rstrip("0").rstrip(".") if digits else scaled) + unit
+    return f"${value:,.0f}"
+
+
 def pct(value: float | None, sign: bool = True) -> str:
     if value is None:
         return "n/a"

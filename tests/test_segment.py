@@ -339,3 +339,12 @@ def test_a_run_on_the_first_day_of_a_quarter_reports_the_quarter_its_week_was_in
                                                                 tzinfo=UTC),
                     signals=[], counted_usage=[])
     assert later.quarter == "2026-Q4"
+
+
+@pytest.mark.parametrize("value, text", [
+    (950, "$950"), (2_500, "$2.5K"), (25_000, "$25K"), (610_000, "$610K"),
+    (1_000_000, "$1M"), (1_250_000, "$1.25M"), (13_880_000, "$13.88M"), (None, "—")])
+def test_one_money_format_for_reports_and_reference_messages(value, text):
+    from esd.render import usd
+
+    assert usd(value) == text

@@ -122,7 +122,7 @@ def test_the_pareto_curve_shades_four_tiers_and_labels_three_cut_points():
     assert widths[1] / widths[0] == pytest.approx(25 / 8, rel=0.02)
     assert [c.get("data-tier") for c in having(root, "cut-line")] == ["1", "2", "3"]
     labels = [e.text for e in having(root, "cut-label")]
-    assert labels == ["Tier 1 Strategic ≥ $250k", "Tier 2 Growth ≥ $50k", "Tier 3 Scale ≥ $25k"]
+    assert labels == ["Tier 1 Strategic ≥ $250K", "Tier 2 Growth ≥ $50K", "Tier 3 Scale ≥ $25K"]
     (curve,) = having(root, "curve")
     points = curve.get("points").split()
     assert len(points) == len(arrs) + 1  # from (0, 0) through every account

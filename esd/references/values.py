@@ -16,7 +16,7 @@ Lenient about spelling, strict about the value: a range's dash may be `-`, `–`
     more than N%      more than 25%   over 25%   above 25 %   > 25%
     date              YYYY-MM-DD
 
-and they are written back as `fmt` (0.5, 100) and `usd` ($500K, $1.5M).
+and they are written back as `fmt` (0.5, 100) and `esd.render.usd` ($500K, $1.5M).
 """
 
 from __future__ import annotations
@@ -53,13 +53,6 @@ _MORE_THAN = re.compile(rf"(?:more than|over|above|>)\s*(?P<num>{_NUM})\s*%", re
 
 def fmt(value: float) -> str:
     return f"{value:g}"
-
-
-def usd(value: float) -> str:
-    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if value >= size:
-            return f"${value / size:g}{unit}"
-    return f"${value:g}"
 
 
 # --- reading them ---------------------------------------------------------------------

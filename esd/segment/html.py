@@ -13,6 +13,7 @@ import html
 import re
 
 from esd.references.schema import SegmentationConfig
+from esd.render import usd
 from esd.segment.model import SegmentationResult
 
 MAX_CURVE_POINTS = 500
@@ -51,19 +52,6 @@ td.target{color:#57606a}#tiers{margin-top:40px}
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
-
-
-def usd(value: float | None) -> str:
-    """$950, $2.5k, $250k, $1.25M."""
-    if value is None:
-        return "—"
-    if abs(value) >= 1_000_000:
-        return "$" + f"{value / 1_000_000:,.2f}".rstrip("0").rstrip(".") + "M"
-    if abs(value) >= 10_000:
-        return f"${value / 1000:,.0f}k"
-    if abs(value) >= 1000:
-        return "$" + f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
-    return f"${value:,.0f}"
 
 
 def pct(value: float) -> str:

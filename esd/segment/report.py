@@ -8,21 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from esd.references.schema import SegmentationConfig
-from esd.render import environment
+from esd.render import environment, usd
 from esd.segment.model import SegmentationResult
 
 TEMPLATE = "segmentation.md.j2"
-
-
-def usd(value: float | None) -> str:
-    """$480K, $1.2M, $12K: money in a policy's words."""
-    if value is None:
-        return "—"
-    if value >= 1_000_000:
-        return f"${value / 1_000_000:,.1f}M".replace(".0M", "M")
-    if value >= 1_000:
-        return f"${value / 1_000:,.0f}K"
-    return f"${value:,.0f}"
 
 
 def span(low: float | None, high: float | None, unit: str = "%") -> str:
