@@ -45,6 +45,7 @@ from esd.errors import InputError
 from esd.models import Mention, Portfolio
 from esd.pipeline.extract import Extractor, turns
 from esd.pipeline.prefilter import Excerpt, Prefilter
+from esd.text import squash
 
 LABELS = "labels.json"
 REQUIRED = ("account_id", "source_id", "sku", "label", "quote")
@@ -199,7 +200,7 @@ def check_labels(labels: Sequence[GoldLabel], portfolio: Portfolio, path: Path,
         if owners[label.source_id] != label.account_id:
             problems.append(f"{where}: field account_id: {label.account_id} does not own it "
                             f"({owners[label.source_id]} does)")
-        if _ws(label.quote) not in texts[label.source_id]:
+        if squash(label.quote) not in texts[label.source_id]:
             problems.append(f"{where}: field quote: not found in the source's text "
                             f"({label.quote[:60]!r})")
         if known is not None and label.sku not in known:
@@ -224,9 +225,9 @@ def references_dir(gold: Path, fallback: Path) -> Path:
 
 
 def _source_texts(portfolio: Portfolio) -> dict[str, str]:
-    texts = {c.call_id: _ws(" ".join(t.text for t in turns(c))) for c in portfolio.calls}
+    texts = {c.call_id: squash(" ".join(t.text for t in turns(c))) for c in portfolio.calls}
     for t in portfolio.tickets:
-        texts[t.ticket_id or ""] = _ws(f"{t.subject}\n{t.body_summary}")
+        texts[t.ticket_id or ""] = squash(f"{t.subject}\n{t.body_summary}")
     return texts
 
 
@@ -338,12 +339,8 @@ def _matched(item: Mention | GoldLabel, index: dict[tuple[str, str], list[str]])
                                for other in index.get((item.source_id, item.sku), ()))
 
 
-def _ws(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _norm(text: str) -> str:
-    return _ws(text).casefold()
+    return squash(text).casefold()
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from esd.defaults import defaults_dir
 from esd.models import Digest, Mention, RunResult, Signal
+from esd.text import squash
 
 TEMPLATE = "digest.md.j2"
 SHOWN_CALL_QUOTES = 2
@@ -64,8 +65,7 @@ def day(value: datetime | date) -> str:
     return value.isoformat()
 
 
-def oneline(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+oneline = squash  # the template filter's name
 
 
 def default_templates() -> Path:

@@ -50,3 +50,8 @@ def sentence_at(text: str, index: int) -> str:
 def words(text: str) -> set[str]:
     """Lower-case alphanumeric words (underscores split words: `seat_count` -> seat, count)."""
     return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def squash(text: str) -> str:
+    """Whitespace runs as one space, ends stripped: how quotes are compared and shown."""
+    return " ".join(text.split())

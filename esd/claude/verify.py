@@ -26,7 +26,6 @@ Refused mentions are counted by reason (the run's `extraction.dropped`), never s
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter
 from typing import Any, Literal
 
@@ -36,7 +35,7 @@ from esd.models import Mention
 from esd.pipeline.prefilter import Excerpt, Prefilter, Unit
 from esd.pipeline.rules import compile_any, conditional_pattern
 from esd.references.schema import Taxonomy
-from esd.text import fold
+from esd.text import fold, squash
 
 DROP_REASONS = ("invalid", "unknown-source", "unknown-sku", "quote-not-verbatim",
                 "not-customer", "not-expansion-shaped")
@@ -55,11 +54,8 @@ class ModelMention(BaseModel):
     why: str | None = None
 
 
-_SPACE = re.compile(r"\s+")
-
-
 def normalise(text: str) -> str:
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    return squash(html.unescape(text))
 
 
 class Verifier:
