@@ -28,7 +28,7 @@ from esd.pipeline.collect import collect
 from esd.pipeline.extract import Extractor, Progress
 from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references import load_references, parse_references
-from esd.references.lint import lint
+from esd.references.lint import lint, unknown_segments
 from esd.references.schema import Problem, References
 from esd.render import default_templates, render_digests, run_json
 from esd.segment import labels as segment_labels
@@ -362,12 +362,11 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
 def _check_segments(portfolio: Portfolio, refs: References, input_dir: Path | None) -> None:
     """esd segment reads each account's segment: one the baseline file does not know is
     bad input (exit 2), naming the record."""
-    known = set(refs.baselines.segments)
+    known = ", ".join(sorted(refs.baselines.segments))
     where = str(input_dir / ACCOUNTS) if input_dir else "accounts (live)"
     problems = [f"{where}: record [{i}] (id {a.id}): field segment: unknown segment "
-                f'"{a.segment}" (not in {refs.baselines.path.name}: '
-                f"{', '.join(sorted(known))})"
-                for i, a in enumerate(portfolio.accounts) if a.segment.lower() not in known]
+                f'"{a.segment}" (not in {refs.baselines.path.name}: {known})'
+                for i, a in unknown_segments(portfolio.accounts, refs)]
     if problems:
         raise InputError("bad input:\n  " + "\n  ".join(problems[:25]), problems)
 

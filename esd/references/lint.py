@@ -56,14 +56,21 @@ def lint(refs: References, accounts: list[Account] | None = None,
                     "of expansion potential can never count it")))
     if accounts is not None:
         missing: dict[str, int] = {}
-        for i, account in enumerate(accounts):
-            if account.segment.lower() not in refs.baselines.segments:
-                missing.setdefault(account.segment, i)
+        for i, account in unknown_segments(accounts, refs):
+            missing.setdefault(account.segment, i)
         for segment, index in missing.items():
             found.append(Problem(file=str(accounts_file), line=0, message=(
                 f'record [{index}]: field segment: segment "{segment}" has no baseline section '
                 f"in {refs.baselines.path.name} (its usage events are kept unfiltered)")))
     return found
+
+
+def unknown_segments(accounts: list[Account], refs: References,
+                     ) -> list[tuple[int, Account]]:
+    """(index, account) of each account whose segment has no section in the baseline
+    file: a lint finding for esd check, bad input for esd segment."""
+    return [(i, a) for i, a in enumerate(accounts)
+            if a.segment.lower() not in refs.baselines.segments]
 
 
 def _has_words(words: list[str], needle: list[str]) -> bool:
