@@ -41,11 +41,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def sentence_at(text: str, index: int) -> str:
-    """Sentence number `index` of `text`, stripped of surrounding whitespace."""
-    start, end = sentence_spans(text)[index]
-    return text[start:end].strip()
-
 
 def words(text: str) -> set[str]:
     """Lower-case alphanumeric words (underscores split words: `seat_count` -> seat, count)."""

@@ -28,7 +28,7 @@ def setup(refs):
     prefilter = Prefilter(refs.taxonomy)
     raw = call("a1", "c1", LINES, attendees=[CSM, CUSTOMER, SE])
     excerpt = prefilter.call(Call.model_validate_json(json.dumps(raw)))
-    return Verifier(refs.taxonomy, prefilter), excerpt
+    return Verifier(refs.taxonomy), excerpt
 
 
 def claim(quote, sku="additional-team-seats", speaker="Dana Lee", label="signal",
@@ -97,7 +97,7 @@ def test_html_escaped_quotes_match_the_source(refs):
     raw = ticket("a1", "SSO & SCIM <urgent>", "We need SAML SSO & SCIM for 300 seats.",
                  ticket_id="T-9")
     excerpt = prefilter.ticket(Ticket.model_validate_json(json.dumps(raw)))
-    got = Verifier(refs.taxonomy, prefilter).check(
+    got = Verifier(refs.taxonomy).check(
         claim("We need SAML SSO &amp; SCIM for 300 seats.", sku="enterprise-tier",
               speaker="ticket body"), excerpt, Counter())
     assert got is not None

@@ -78,10 +78,6 @@ class Usage:
                      self.cache_read_tokens + other.cache_read_tokens,
                      self.output_tokens + other.output_tokens)
 
-    @property
-    def total_input(self) -> int:
-        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
-
     def cost(self, prices: Prices, batch: bool = False) -> float:
         usd = (self.input_tokens * prices.input + self.cache_write_tokens * prices.cache_write
                + self.cache_read_tokens * prices.cache_read

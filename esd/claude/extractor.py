@@ -111,7 +111,7 @@ class ClaudeExtractor:
         self.fallback = fallback
         self.prefilter = Prefilter(taxonomy)
         self.rules = RuleExtractor(taxonomy)
-        self._verifier = Verifier(taxonomy, self.prefilter)
+        self._verifier = Verifier(taxonomy)
         self._fingerprint = prompt.fingerprint(model, taxonomy)
         self._system_tokens = estimate_tokens(
             prompt.system_text(taxonomy) + json.dumps(prompt.tool(taxonomy)))

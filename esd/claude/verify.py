@@ -32,13 +32,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from esd.models import Mention
-from esd.pipeline.prefilter import Excerpt, Prefilter, Unit
+from esd.pipeline.prefilter import Excerpt, Unit
 from esd.pipeline.rules import compile_any, conditional_pattern
 from esd.references.schema import Taxonomy
 from esd.text import fold, squash
-
-DROP_REASONS = ("invalid", "unknown-source", "unknown-sku", "quote-not-verbatim",
-                "not-customer", "not-expansion-shaped")
 
 
 class ModelMention(BaseModel):
@@ -61,8 +58,7 @@ def normalise(text: str) -> str:
 class Verifier:
     """Turns raw model mentions of one source into checked `Mention`s."""
 
-    def __init__(self, taxonomy: Taxonomy, prefilter: Prefilter) -> None:
-        self._prefilter = prefilter
+    def __init__(self, taxonomy: Taxonomy) -> None:
         self._negatives = {sku.id: compile_any(sku.negatives) for sku in taxonomy.skus}
         self._conditional = conditional_pattern(taxonomy)
 
