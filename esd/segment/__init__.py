@@ -128,9 +128,7 @@ def segment(portfolio: Portfolio, config: SegmentationConfig, *, as_of: datetime
         books=books(accounts, config, owners), csms=headcount,
         movers=movers(accounts, cuts, by_quarter, quarter, as_of, config),
         snapshots=len([q for q in by_quarter if q < quarter]), health_source=health_source,
-        missing_components=dict(missing),
-        potential_counts={p: sum(1 for a in accounts if a.expansion_potential == p)
-                          for p in ("HIGH", "MEDIUM", "LOW")})
+        missing_components=dict(missing))
 
 
 def snapshot_rows(result: SegmentationResult) -> list[dict]:

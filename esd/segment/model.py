@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 Potential = Literal["HIGH", "MEDIUM", "LOW"]
 
@@ -97,4 +97,9 @@ class SegmentationResult(BaseModel):
     snapshots: int = 0  # earlier quarters found in the state database
     health_source: str = "none"  # "health.json", "gainsight" or "none"
     missing_components: dict[str, int] = Field(default_factory=dict)  # key -> accounts
-    potential_counts: dict[str, int] = Field(default_factory=dict)
+
+    @computed_field
+    @property
+    def potential_counts(self) -> dict[str, int]:
+        return {p: sum(1 for a in self.accounts if a.expansion_potential == p)
+                for p in ("HIGH", "MEDIUM", "LOW")}
