@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -374,3 +375,28 @@ def test_prefilter_keeps_every_labeled_customer_sentence_of_gold(gold_set):
     _, _, report = gold_set
     assert [g.quote for g in report.prefilter_missed] == []
     assert report.prefilter_recall == 1.0
+
+
+def test_esd_eval_json_has_the_contracts_keys_and_bad_labels_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from esd.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--gold", str(GOLD), "--references",
+                                      str(ROOT / "references"), "--extractor", "rules",
+                                      "--json"], env={"ANTHROPIC_API_KEY": ""})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"extractor", "per_sku", "not_signal", "prefilter"} <= set(data)
+    assert data["extractor"] == "rules" and set(data["prefilter"]) >= {"recall", "token_share"}
+    assert data["per_sku"]["enterprise-tier"]["precision"] == pytest.approx(12 / 18)
+
+    bad = tmp_path / "gold"
+    shutil.copytree(GOLD, bad)
+    labels = json.loads((bad / "labels.json").read_text())
+    labels[3]["label"] = "maybe"
+    (bad / "labels.json").write_text(json.dumps(labels))
+    result = CliRunner().invoke(app, ["eval", "--gold", str(bad), "--references",
+                                      str(ROOT / "references"), "--extractor", "rules"])
+    assert result.exit_code == 2
+    assert "labels.json: record [3]" in result.output and "field label" in result.output

@@ -268,3 +268,16 @@ def test_a_broken_segmentation_file_does_not_stop_the_weekly_digest(tmp_path):
     strict = segment("--input-dir", str(DEMO), "--references", str(refs), "--as-of", AS_OF,
                      "--out", str(tmp_path / "seg"), "--no-state")
     assert strict.exit_code == 2
+
+
+def test_no_coverage_guard_applies_to_segment(tmp_path):
+    # No account had a call: a digest run would abort (exit 3); segmentation does not.
+    folder = write_portfolio(tmp_path / "in", [account(f"a{i}", arr=10_000.0 * (i + 1))
+                                               for i in range(5)])
+    digest = CliRunner().invoke(app, ["dry-run", "--input-dir", str(folder), "--references",
+                                      REFS, "--as-of", AS_OF, "--out", str(tmp_path / "d")])
+    assert digest.exit_code == 3
+    result = segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "seg"), "--no-state", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads((tmp_path / "seg" / "segmentation.json").read_text())["accounts"]) == 5
