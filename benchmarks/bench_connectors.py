@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "examples")]
 from fakes import gainsight as gs_fake  # noqa: E402
 from fakes import gong as gong_fake  # noqa: E402
 from fakes import zendesk as zd_fake  # noqa: E402
-from fakes.server import stop  # noqa: E402
+from fakes.server import serving  # noqa: E402
 from generate_portfolio import build_portfolio  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 
@@ -56,23 +56,19 @@ def main() -> None:
         "zendesk": zd_fake.FakeZendesk(zd_fake.zendesk_from_portfolio(tickets, accounts),
                                        page_size=1000),
     }
-    servers = [api.serve() for api in fakes.values()]
-    for api in fakes.values():
-        api.latency = args.latency
-    env = {
-        "GONG_BASE_URL": fakes["gong"].url, "GONG_ACCESS_KEY": gong_fake.ACCESS_KEY,
-        "GONG_ACCESS_KEY_SECRET": gong_fake.ACCESS_KEY_SECRET,
-        "GAINSIGHT_URL": fakes["gainsight"].url, "GAINSIGHT_TOKEN": gs_fake.TOKEN,
-        "ZENDESK_URL": fakes["zendesk"].url, "ZENDESK_EMAIL": zd_fake.EMAIL,
-        "ZENDESK_API_TOKEN": zd_fake.API_TOKEN,
-    }
-    window = make_window(parse_as_of("2026-11-23"), 7)
-    started = time.perf_counter()
-    try:
+    with serving(*fakes.values()):  # `wall` below includes stopping them
+        for api in fakes.values():
+            api.latency = args.latency
+        env = {
+            "GONG_BASE_URL": fakes["gong"].url, "GONG_ACCESS_KEY": gong_fake.ACCESS_KEY,
+            "GONG_ACCESS_KEY_SECRET": gong_fake.ACCESS_KEY_SECRET,
+            "GAINSIGHT_URL": fakes["gainsight"].url, "GAINSIGHT_TOKEN": gs_fake.TOKEN,
+            "ZENDESK_URL": fakes["zendesk"].url, "ZENDESK_EMAIL": zd_fake.EMAIL,
+            "ZENDESK_API_TOKEN": zd_fake.API_TOKEN,
+        }
+        window = make_window(parse_as_of("2026-11-23"), 7)
+        started = time.perf_counter()
         result = live.pull(env, {}, window)
-    finally:
-        for server in servers:
-            stop(server)
     wall = time.perf_counter() - started
 
     rates = {  # requests per second each source's default limiter allows

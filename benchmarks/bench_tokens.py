@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "examples")]
 
 from fakes.anthropic import KEY, FakeAnthropic, sources  # noqa: E402
-from fakes.server import stop  # noqa: E402
+from fakes.server import serving  # noqa: E402
 from generate_portfolio import build_portfolio  # noqa: E402
 
 from esd.claude import prompt  # noqa: E402
@@ -133,8 +133,7 @@ def main() -> None:
     demo_refs = load_references(ROOT / "examples" / "portfolio" / "references")
     repo_refs = load_references(ROOT / "references")
     fake = FakeAnthropic()
-    server = fake.serve()
-    try:
+    with serving(fake):
         rows = [measure("demo week (examples/portfolio)",
                         load_portfolio(ROOT / "examples" / "portfolio"), demo_refs, args.model,
                         fake)]
@@ -143,8 +142,6 @@ def main() -> None:
                 (Path(folder) / f"{name}.json").write_text(json.dumps(records))
             rows.append(measure("200 accounts, ~6,000-token calls",
                                 load_portfolio(Path(folder)), repo_refs, args.model, fake))
-    finally:
-        stop(server)
     recall, share = gold_prefilter(repo_refs)
 
     print(f"model {args.model}, list prices, tokens estimated at 4 characters each\n")

@@ -3,12 +3,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
+
+if TYPE_CHECKING:
+    from fakes.server import FakeAPI
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +31,28 @@ def clean_environ(monkeypatch, tmp_path):
     logger.handlers.clear()
     logger.propagate = True
     logger.setLevel(logging.NOTSET)
+
+
+def fake_fixture(factory: Callable[[], FakeAPI], scope: str = "module"):
+    """A fixture serving `factory()` on 127.0.0.1 for `scope`; assign it to the fixture's
+    name (`api = fake_fixture(FakeGainsight)`). `_reset_fakes` resets it before each test."""
+    from fakes.server import serving
+
+    @pytest.fixture(scope=scope)
+    def served():
+        api = factory()
+        with serving(api):
+            yield api
+    return served
+
+
+@pytest.fixture(autouse=True)
+def _reset_fakes():
+    """Scenario knobs and request logs never leak from one test into the next."""
+    from fakes.server import SERVED
+
+    for api in SERVED:
+        api.reset()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ import pytest
 from anthropic.types import Message
 from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
 from anthropic.types.shared import ErrorResponse
+from conftest import fake_fixture
 from fakes.anthropic import BATCHES, KEY, MESSAGES, FakeAnthropic, sources
-from fakes.server import stop
 
 from esd.claude.client import ClaudeClient, ModelError, Reply
 from esd.claude.cost import Usage
@@ -49,17 +49,7 @@ def seats(request: dict) -> list[dict]:
             if "seats" in text]
 
 
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeAnthropic()
-    server = fake.serve()
-    yield fake
-    stop(server)
-
-
-@pytest.fixture(autouse=True)
-def _fresh(api):
-    api.reset()
+api = fake_fixture(FakeAnthropic)
 
 
 class Clock:

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from conftest import fake_fixture
 from fakes.gainsight import DEMO, HEALTH_OBJECT, TOKEN, FakeGainsight
-from fakes.server import stop
 
 from esd.connectors import gainsight as gs
 from esd.connectors import gainsight_health as gh
@@ -26,17 +26,7 @@ def demo():
     return load_portfolio(DEMO)
 
 
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeGainsight()
-    server = fake.serve()
-    yield fake
-    stop(server)
-
-
-@pytest.fixture(autouse=True)
-def _reset(api):
-    api.reset()
+api = fake_fixture(FakeGainsight)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import fake_fixture
 from fakes.gong import (
     ACCESS_KEY,
     ACCESS_KEY_SECRET,
@@ -19,7 +20,7 @@ from fakes.gong import (
     GongFake,
     gong_from_portfolio,
 )
-from fakes.server import Request, Response, stop
+from fakes.server import Request, Response
 
 from esd.connectors.gong import (
     CALLS_PATH,
@@ -57,17 +58,11 @@ def in_window() -> list[dict]:
             if WINDOW.start <= datetime.fromisoformat(c["occurred_at"]) < WINDOW.end]
 
 
-@pytest.fixture(scope="module")
-def gong():
-    fake = GongFake.portfolio()
-    server = fake.serve()
-    yield fake
-    stop(server)
+gong = fake_fixture(GongFake.portfolio)
 
 
 @pytest.fixture(autouse=True)
-def _reset(gong):
-    gong.reset()
+def _close():
     yield
     while OPENED:
         OPENED.pop().close()

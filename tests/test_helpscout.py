@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import fake_fixture
 from fakes.helpscout import (
     APP_ID,
     APP_SECRET,
@@ -18,7 +19,6 @@ from fakes.helpscout import (
     demo_data,
     helpscout_from_portfolio,
 )
-from fakes.server import stop
 
 from esd.connectors import helpscout
 from esd.connectors.files import load_portfolio
@@ -35,17 +35,11 @@ def demo():
     return load_portfolio(DEMO)
 
 
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeHelpScout(demo_data(), page_size=10)
-    server = fake.serve()
-    yield fake
-    stop(server)
+api = fake_fixture(lambda: FakeHelpScout(demo_data(), page_size=10))
 
 
 @pytest.fixture(autouse=True)
-def _reset(api):
-    api.reset()
+def _restore(api):
     yield
     api.data = DEMO_DATA
 

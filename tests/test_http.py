@@ -6,7 +6,8 @@ import logging
 
 import httpx
 import pytest
-from fakes.server import FakeAPI, Response, stop
+from conftest import fake_fixture
+from fakes.server import FakeAPI, Response
 
 from esd.connectors.http import (
     BearerAuth,
@@ -21,8 +22,7 @@ from esd.errors import SourceError
 SECRET = "s3cr3t-token-value"
 
 
-@pytest.fixture(scope="module")
-def api():
+def demo_api() -> FakeAPI:
     fake = FakeAPI("demo")
 
     @fake.route("GET", "/v1/items")
@@ -35,9 +35,10 @@ def api():
     def query(request, params):
         return Response(200, {"echo": request.body})
 
-    server = fake.serve()
-    yield fake
-    stop(server)
+    return fake
+
+
+api = fake_fixture(demo_api)
 
 
 OPENED: list[Source] = []
@@ -52,8 +53,7 @@ def source(api, token=SECRET, **kw) -> tuple[Source, list[float]]:
 
 
 @pytest.fixture(autouse=True)
-def _reset(api):
-    api.reset()
+def _close():
     yield
     while OPENED:
         OPENED.pop().close()

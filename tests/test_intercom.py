@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import fake_fixture
 from fakes.intercom import (
     TOKEN,
     FakeIntercom,
@@ -20,7 +21,6 @@ from fakes.intercom import (
     demo_data,
     intercom_from_portfolio,
 )
-from fakes.server import stop
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
@@ -47,12 +47,7 @@ def _key(t: Ticket):
 EXPECTED = sorted((t for t in DEMO.tickets if t.opened_at in WINDOW), key=_key)
 
 
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeIntercom(DEMO_DATA)
-    server = fake.serve()
-    yield fake
-    stop(server)
+api = fake_fixture(lambda: FakeIntercom(DEMO_DATA))
 
 
 OPENED = []
@@ -60,7 +55,6 @@ OPENED = []
 
 @pytest.fixture(autouse=True)
 def _reset(api):
-    api.reset()
     api.data, api.token, api.version = DEMO_DATA, TOKEN, "2.14"
     yield
     while OPENED:

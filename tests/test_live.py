@@ -14,7 +14,7 @@ from fakes import gong as gong_fake
 from fakes import helpscout as hs_fake
 from fakes import intercom as ic_fake
 from fakes import zendesk as zd_fake
-from fakes.server import stop
+from fakes.server import serving
 from typer.testing import CliRunner
 
 from esd.cli import app
@@ -48,16 +48,12 @@ def fakes():
         "intercom": ic_fake.FakeIntercom(ic_fake.demo_data()),
         "helpscout": hs_fake.FakeHelpScout(hs_fake.demo_data()),
     }
-    servers = [api.serve() for api in apis.values()]
-    yield apis
-    for server in servers:
-        stop(server)
+    with serving(*apis.values()):
+        yield apis
 
 
 @pytest.fixture(autouse=True)
-def _fresh(fakes, tmp_path):
-    for api in fakes.values():
-        api.reset()
+def _fast(tmp_path):
     (tmp_path / "esd.toml").write_text(FAST_TOML)
 
 

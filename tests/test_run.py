@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fake_fixture
 from fakes import slack as slack_fake
-from fakes.server import stop
 from typer.testing import CliRunner
 
 from esd import runner
@@ -28,12 +27,7 @@ CSMS = [f"{name}@lumen.example.com" for name in (
 WARNING = "_Strong-signal threshold may be too loose — last 3 runs averaged"
 
 
-@pytest.fixture
-def slack():
-    fake = slack_fake.FakeSlack(CSMS)
-    server = fake.serve()
-    yield fake
-    stop(server)
+slack = fake_fixture(lambda: slack_fake.FakeSlack(CSMS), scope="function")
 
 
 def env(slack) -> dict[str, str]:

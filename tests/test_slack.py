@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fakes.server import stop
+from conftest import fake_fixture
 from fakes.slack import TOKEN, FakeSlack
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -51,17 +51,7 @@ def marker(owner: str = ANA, week: str = WEEK) -> dict:
     return {"week": week, "owner": owner, "digest_sha": "0123456789abcdef"}
 
 
-@pytest.fixture(scope="module")
-def fake():
-    api = FakeSlack([ANA, TOM])
-    server = api.serve()
-    yield api
-    stop(server)
-
-
-@pytest.fixture(autouse=True)
-def _fresh(fake):
-    fake.reset()
+fake = fake_fixture(lambda: FakeSlack([ANA, TOM]))
 
 
 @pytest.fixture

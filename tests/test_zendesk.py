@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fakes.server import stop
+from conftest import fake_fixture
 from fakes.zendesk import (
     API_TOKEN,
     DEMO,
@@ -38,17 +38,7 @@ def demo():
     return load_portfolio(DEMO)
 
 
-@pytest.fixture(scope="module")
-def api():
-    fake = FakeZendesk(demo_data(), page_size=10)
-    server = fake.serve()
-    yield fake
-    stop(server)
-
-
-@pytest.fixture(autouse=True)
-def _reset(api):
-    api.reset()
+api = fake_fixture(lambda: FakeZendesk(demo_data(), page_size=10))
 
 
 def env(api, **extra) -> dict[str, str]:

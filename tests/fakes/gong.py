@@ -7,7 +7,7 @@ date filter (from inclusive, to exclusive, on the call's start), `callIds` and
 valid with the identical request), and 404 with Gong's error body for an empty range.
 
     fake = GongFake(gong_from_portfolio(calls, accounts))   # or GongFake.portfolio()
-    server = fake.serve(); ...; stop(server)
+    with serving(fake): ...   # fake.url is the base URL inside the block
 
 `fake.exchanges` keeps every (request, response) pair so tests can check both against
 the OpenAPI document.

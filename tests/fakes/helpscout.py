@@ -3,7 +3,7 @@ token endpoint, HAL-paged conversations with embedded threads, threads, customer
 organizations, data built from esd input records.
 
     api = FakeHelpScout(helpscout_from_portfolio(tickets, accounts), page_size=10)
-    server = api.serve()   # api.url is the base URL; stop(server) when done
+    with serving(api): ...   # api.url is the base URL inside the block
 
 Only tokens issued by `POST /v2/oauth2/token` (for APP_ID / APP_SECRET) are accepted.
 """

@@ -7,7 +7,11 @@ Each vendor fake is a `FakeAPI` with routes; tests steer it with scenario knobs:
     api.slow("/v2/calls/extensive", seconds=1.0)
 
 and read `api.log` (every request: method, path, query, headers, JSON body) to assert
-what a connector sent. Knobs and the log are cleared by `api.reset()`.
+what a connector sent. Knobs and the log are cleared by `api.reset()`, which
+tests/conftest.py calls before every test for each fake inside a `serving(...)` block:
+
+    with serving(api):     # api.url is the base URL until the block ends
+        ...
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -162,3 +167,21 @@ def _match(pattern: str, path: str) -> dict[str, str] | None:
 def stop(server: ThreadingHTTPServer) -> None:
     server.shutdown()
     server.server_close()
+
+
+SERVED: list[FakeAPI] = []  # the fakes inside a `serving` block, in the order served
+
+
+@contextmanager
+def serving(*apis: FakeAPI) -> Iterator[None]:
+    """Serve each fake for the duration of the block; stop them all, even on error."""
+    servers: list[ThreadingHTTPServer] = []
+    try:
+        for api in apis:
+            servers.append(api.serve())
+            SERVED.append(api)
+        yield
+    finally:
+        for api, server in zip(apis, servers, strict=False):
+            stop(server)
+            SERVED.remove(api)

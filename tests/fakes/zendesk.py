@@ -2,7 +2,7 @@
 organizations (../shared/api-notes.md §3), data built from esd input records.
 
     api = FakeZendesk(zendesk_from_portfolio(tickets, accounts), page_size=10)
-    server = api.serve()   # api.url is the base URL; stop(server) when done
+    with serving(api): ...   # api.url is the base URL inside the block
 
 Auth: Basic `{EMAIL}/token:{API_TOKEN}` or `Bearer {OAUTH_TOKEN}`, else 401.
 """
