@@ -1,15 +1,19 @@
-"""The one error tree of esd, and the exit code each branch maps to.
+"""The one error tree of esd. Every error esd raises on purpose belongs to it.
 
-    EsdError                  exit 1  anything we did not foresee more precisely
-    ├── InputError            exit 2  bad input files, bad reference files, bad options
-    ├── CoverageAbort         exit 3  call coverage below the abort threshold (contract §6)
-    └── SourceError           exit 4  a live source failed after retries
-        ├── CredentialsRejected       the source answered 401/403
-        ├── Unreachable               connection errors or timeouts outlasted the retries
-        └── DeliveryError     exit 4  Slack delivery failed for some CSMs (later issues)
+    EsdError                      exit 1  anything we did not foresee more precisely
+    ├── InputError                exit 2  bad input files, reference files or options
+    │   └── BudgetExceeded        exit 2  --max-cost refused the run before any request
+    ├── CoverageAbort             exit 3  call coverage below the abort threshold (§6)
+    ├── SourceError               exit 4  a live source or model API failed after retries
+    │   ├── CredentialsRejected           the source answered 401/403
+    │   ├── Unreachable                   connection errors or timeouts outlasted retries
+    │   ├── ReadOnlyViolation             esd was about to write to a customer system
+    │   └── ModelError                    the model API kept failing or never answered
+    └── DeliveryError             exit 4  Slack delivery failed for at least one CSM
 
-The CLI maps class to exit code in one place (`esd.cli._fail`) and never shows a
-traceback for these.
+Errors carry structured fields (`source`, `endpoint`, `file`, `record`, `field`) beside
+their message, so callers (the CLI, `esd coverage`) never parse message text. The exit
+code of each branch is mapped in one place, `EXIT_CODES`; `exit_code_for` reads it.
 """
 
 from __future__ import annotations
@@ -18,38 +22,85 @@ from __future__ import annotations
 class EsdError(Exception):
     """Base class: a failure esd can explain in one message."""
 
-    exit_code = 1
+    def __init__(self, message: str, *, source: str | None = None,
+                 endpoint: str | None = None, file: str | None = None,
+                 record: str | int | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source  # the system: gong, zendesk, slack, anthropic, ...
+        self.endpoint = endpoint  # "GET /v2/calls/extensive": method and path, no query
+        self.file = file  # the input or reference file
+        self.record = record  # record index or line within `file`
+        self.field = field  # the field of that record
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self)
 
 
 class InputError(EsdError):
-    """Bad input or reference files. The message names file, record or line, and field."""
+    """Bad input or reference files, or bad options. The message names file, record or
+    line, and field; `problems` lists every finding, one line each."""
 
-    exit_code = 2
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[str] | None = None, **where) -> None:
+        super().__init__(message, **where)
         self.problems = problems or [message]
+
+
+class BudgetExceeded(InputError):
+    """`--max-cost` refused the run before anything was sent."""
 
 
 class CoverageAbort(EsdError):
     """Too few accounts had a logged call in the window to emit a trustworthy digest."""
 
-    exit_code = 3
-
 
 class SourceError(EsdError):
-    """A source API failed after its retries, or rejected the credentials."""
+    """A source API failed after its retries, or rejected the credentials.
 
-    exit_code = 4
+    `reachable` and `authorised` say what `esd coverage` reports for the source."""
+
+    reachable = True
+    authorised = True
 
 
 class CredentialsRejected(SourceError):
     """The source refused the credentials (401/403): retrying cannot help."""
 
+    authorised = False
+
 
 class Unreachable(SourceError):
     """The source could not be reached, or kept timing out, after every retry."""
 
+    reachable = False
+    authorised = False  # unknown: it never answered
 
-class DeliveryError(SourceError):
+
+class ReadOnlyViolation(SourceError):
+    """A request that would write to a customer system was refused before it left."""
+
+
+class ModelError(SourceError):
+    """The model kept failing after the SDK's retries and ours, or never answered with
+    the tool."""
+
+
+class DeliveryError(EsdError):
     """Delivery failed for at least one CSM."""
+
+
+EXIT_CODES: dict[type[EsdError], int] = {
+    InputError: 2,
+    CoverageAbort: 3,
+    SourceError: 4,
+    DeliveryError: 4,
+    EsdError: 1,
+}
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code of `exc`: its nearest class in EXIT_CODES, 1 for anything else."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1

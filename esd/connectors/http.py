@@ -18,18 +18,16 @@ Connectors never retry on their own.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from esd.errors import CredentialsRejected, SourceError, Unreachable
+from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
+from esd.retry import Retriable, make_retrying, parse_reset, parse_retry_after
 
 log = logging.getLogger("esd.http")
 
@@ -37,20 +35,6 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 REQUEST_ID_HEADERS = ("x-request-id", "x-gong-request-id", "x-zendesk-request-id",
                       "x-intercom-request-id", "correlation-id")
-
-
-class ReadOnlyViolation(SourceError):
-    """A connector tried to send something other than a read. A bug, never retried."""
-
-
-class Retriable(Exception):
-    """A failed attempt worth repeating (429, 5xx, transport error)."""
-
-    def __init__(self, message: str, retry_after: float | None = None,
-                 transport: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.transport = transport  # no HTTP answer at all (connection, timeout)
 
 
 class BearerAuth(httpx.Auth):
@@ -90,44 +74,6 @@ class RateLimiter:
                 self._sleep(self._next - now)
                 now = self._next
             self._next = now + self.interval
-
-
-def parse_retry_after(value: str | None, max_delay: float) -> float | None:
-    """Seconds to wait from a Retry-After value (seconds or HTTP date), clamped."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), max_delay)
-
-
-def parse_reset(value: str, max_delay: float) -> float | None:
-    """Seconds until a rate-limit reset given as a Unix time, clamped."""
-    try:
-        return min(max(float(value) - time.time(), 0.0), max_delay)
-    except ValueError:
-        return None
-
-
-def make_retrying(max_attempts: int = 5, max_delay: float = 60.0, base: float = 0.5,
-                  sleep: Callable[[float], None] = time.sleep) -> Retrying:
-    """Tenacity retry policy: Retriable errors only, Retry-After first, else jittered
-    exponential backoff; re-raises the last error after `max_attempts`."""
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, Retriable) and exc.retry_after is not None:
-            return exc.retry_after
-        exp = min(max_delay, base * 2 ** (state.attempt_number - 1))
-        return random.uniform(exp / 2, exp)
-
-    return Retrying(retry=retry_if_exception_type(Retriable), wait=wait,
-                    stop=stop_after_attempt(max_attempts), sleep=sleep, reraise=True)
 
 
 @dataclass

@@ -1,0 +1,61 @@
+"""The one retry policy of esd (tenacity): which failures are worth repeating, how long
+to wait (the server's Retry-After first, else jittered exponential backoff), and when
+to give up. The connectors' HTTP layer and the Claude client both use it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+
+class Retriable(Exception):
+    """A failed attempt worth repeating (429, 5xx, transport error)."""
+
+    def __init__(self, message: str, retry_after: float | None = None,
+                 transport: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.transport = transport  # no HTTP answer at all (connection, timeout)
+
+
+def parse_retry_after(value: str | None, max_delay: float) -> float | None:
+    """Seconds to wait from a Retry-After value (seconds or HTTP date), clamped."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), max_delay)
+
+
+def parse_reset(value: str, max_delay: float) -> float | None:
+    """Seconds until a rate-limit reset given as a Unix time, clamped."""
+    try:
+        return min(max(float(value) - time.time(), 0.0), max_delay)
+    except ValueError:
+        return None
+
+
+def make_retrying(max_attempts: int = 5, max_delay: float = 60.0, base: float = 0.5,
+                  sleep: Callable[[float], None] = time.sleep) -> Retrying:
+    """Tenacity retry policy: Retriable errors only, Retry-After first, else jittered
+    exponential backoff; re-raises the last error after `max_attempts`."""
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retriable) and exc.retry_after is not None:
+            return exc.retry_after
+        exp = min(max_delay, base * 2 ** (state.attempt_number - 1))
+        return random.uniform(exp / 2, exp)
+
+    return Retrying(retry=retry_if_exception_type(Retriable), wait=wait,
+                    stop=stop_after_attempt(max_attempts), sleep=sleep, reraise=True)
