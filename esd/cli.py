@@ -471,7 +471,7 @@ def _print_segmentation(result, out: Path) -> None:
     for column in ("tier", "ARR range", "accounts", "% accounts", "% ARR", "CSMs", "coverage"):
         table.add_column(column, justify="left" if column in ("tier", "ARR range",
                                                              "coverage") else "right")
-    from esd.render import usd
+    from esd.render.digest import usd
 
     for cut, alloc in zip(result.tiers, result.allocation, strict=True):
         rng = ("— (empty)" if cut.arr_min is not None and cut.arr_max is not None

@@ -7,6 +7,7 @@ strict about types: a string where a number belongs is bad input, not a guess.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -269,3 +270,14 @@ class Window(BaseModel):
 
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
+
+
+def csm_name(email: str, accounts: list[Account]) -> str:
+    """`owner_name` where the data has one, else a name derived from the email address."""
+    named = sorted({a.owner_name.strip() for a in accounts
+                    if a.owner_name and a.owner_name.strip()})
+    if named:
+        return named[0]
+    local = email.split("@", 1)[0].split("+", 1)[0]
+    parts = [p for p in re.split(r"[._\-]+", local) if p]
+    return " ".join(p.capitalize() for p in parts) or email

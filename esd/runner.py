@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from esd.connectors.files import ACCOUNTS, load_portfolio, portfolio_files
 from esd.defaults import defaults_dir
-from esd.deliver import Messenger, Outcome, deliver, missed_error, write_fallback
+from esd.delivery.ledger import Messenger, Outcome, deliver, missed_error, write_fallback
 from esd.errors import InputError
 from esd.models import Portfolio, RunResult, Window
 from esd.pipeline import make_window, run_pipeline
@@ -30,7 +30,7 @@ from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references import load_references, parse_references
 from esd.references.lint import lint, unknown_segments
 from esd.references.schema import Problem, References
-from esd.render import default_templates, render_digests, run_json
+from esd.render.digest import default_templates, render_digests, run_json
 from esd.segment import labels as segment_labels
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
 from esd.state import State
@@ -321,9 +321,9 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
     no state at all)."""
     from esd.segment import segment as build_segment
     from esd.segment import snapshot_rows
-    from esd.segment.html import render_html
+    from esd.render.segmentation_html import render_html
     from esd.segment.movers import Snapshot
-    from esd.segment.report import dumps, render_markdown
+    from esd.render.segmentation import dumps, render_markdown
 
     portfolio, refs = load_inputs(settings, on_source)
     _check_segments(portfolio, refs, settings.input_dir)

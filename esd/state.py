@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from esd.errors import InputError
+from esd.format import utc_z
 
 DEFAULT_PATH = "esd-state.db"
 MIGRATIONS: list[Callable[[Database], None]] = []
@@ -107,7 +108,7 @@ class Delivery:
 
 
 def _key(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_z(moment)
 
 
 def _now() -> str:

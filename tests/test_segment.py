@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esd.models import HealthRecord, Mention, Signal, UsageEvent
+from esd.references.segmentation_defaults import TIERS, default_config
 from esd.segment import health, potential
 from esd.segment.allocation import allocate, allocation, books
-from esd.segment.defaults import TIERS, default_config
 from esd.segment.model import AccountSegment
 from esd.segment.movers import Snapshot, movers, previous_quarter, quarter_of
 from esd.segment.tiers import calibrate, roundest, tier_of
@@ -345,6 +345,6 @@ def test_a_run_on_the_first_day_of_a_quarter_reports_the_quarter_its_week_was_in
     (950, "$950"), (2_500, "$2.5K"), (25_000, "$25K"), (610_000, "$610K"),
     (1_000_000, "$1M"), (1_250_000, "$1.25M"), (13_880_000, "$13.88M"), (None, "—")])
 def test_one_money_format_for_reports_and_reference_messages(value, text):
-    from esd.render import usd
+    from esd.format import usd
 
     assert usd(value) == text

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from chromium import chromium_path, dump_dom, screenshot
 
-from esd.segment.defaults import default_config
-from esd.segment.html import MAX_BOOK_BARS, MAX_CURVE_POINTS, render_html
+from esd.references.segmentation_defaults import default_config
+from esd.render.segmentation_html import MAX_BOOK_BARS, MAX_CURVE_POINTS, render_html
 from esd.segment.model import (
     AccountSegment,
     CsmBook,

@@ -16,7 +16,7 @@ from esd.errors import InputError
 from esd.references import SEGMENTATION, load_references, parse_references
 from esd.references.schema import SegmentationConfig
 from esd.references.segmentation import parse_segmentation
-from esd.segment.defaults import default_config
+from esd.references.segmentation_defaults import default_config
 
 SHIPPED = ROOT / "references" / SEGMENTATION
 FILE = Path("4-segmentation.md")

@@ -8,14 +8,15 @@ import pytest
 from builders import account, departure, event
 
 from esd.errors import CoverageAbort
-from esd.models import Account, Mention, Portfolio, Signal, StakeholderChange, UsageEvent
+from esd.models import Account, Mention, Portfolio, Signal, StakeholderChange, UsageEvent, csm_name
 from esd.pipeline import guards, make_window
-from esd.pipeline.act import NEEDS_REVIEW, action_for, choose_row, is_vague
+from esd.pipeline.act import NEEDS_REVIEW, action_for, choose_row
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.classify import champion_departures, classify
 from esd.pipeline.collect import collect
 from esd.pipeline.extract import Evidence
-from esd.pipeline.route import csm_name, route
+from esd.pipeline.route import route
+from esd.references.actions import is_vague
 from esd.references.schema import ActionLibrary, ActionRow, ActionSection
 
 AS_OF = datetime(2026, 11, 23, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Each CSM's digest as a Slack DM (contract §1, §8, §11; api-notes §6).
 
-`SlackDelivery` is the `esd.deliver.Messenger` that talks to Slack through slack_sdk's
+`SlackDelivery` is the `esd.delivery.ledger.Messenger` that talks to Slack through slack_sdk's
 `WebClient`: `users.lookupByEmail` then `conversations.open` for the DM channel,
 `chat.postMessage` for each message of the digest, `conversations.history` to find a
 digest an interrupted run may already have posted. Every message carries Slack message

@@ -3,33 +3,18 @@ team's action library, or exactly `needs human review`."""
 
 from __future__ import annotations
 
-import re
-
 from esd.models import Signal
+from esd.references.actions import is_vague
 from esd.references.schema import ActionLibrary, ActionRow
 from esd.text import words
 
 NEEDS_REVIEW = "needs human review"
 
-# What counts as a named artifact next to a vague verb (contract §5.6).
-ARTIFACT = re.compile(
-    r"\b(meeting|call|walkthrough|workshop|demo|doc|docs|document|deck|checklist|"
-    r"report|"
-    r"one-pager|playbook|sheet|ticket|cta|thread|link|contact|admin|manager|owner|champion|"
-    r"engineer|architect|buyer|sponsor|vp|cfo|cto|ciso|director)s?\b|https?://|\{link\}|\{name\}",
-    re.IGNORECASE,
-)
 # Function words never decide which row fits the evidence best.
 _STOP = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of",
     "on", "or", "the", "this", "to", "with",
 })
-
-
-def is_vague(action: str, denylist: list[str]) -> bool:
-    """True when the action uses a denylisted phrase and names no artifact."""
-    lowered = action.lower()
-    return any(d in lowered for d in denylist) and not ARTIFACT.search(action)
 
 
 def evidence_words(signal: Signal) -> set[str]:

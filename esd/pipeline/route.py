@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from esd.models import Account, Digest, Signal
+from esd.models import Account, Digest, Signal, csm_name
 
 
 def rank_key(signal: Signal, accounts: dict[str, Account]) -> tuple:
@@ -40,14 +39,3 @@ def route(signals: list[Signal], accounts: dict[str, Account], cap_per_csm: int)
             accounts_owned=len(owners[email]),
         ))
     return digests
-
-
-def csm_name(email: str, accounts: list[Account]) -> str:
-    """`owner_name` where the data has one, else a name derived from the email address."""
-    named = sorted({a.owner_name.strip() for a in accounts
-                    if a.owner_name and a.owner_name.strip()})
-    if named:
-        return named[0]
-    local = email.split("@", 1)[0].split("+", 1)[0]
-    parts = [p for p in re.split(r"[._\-]+", local) if p]
-    return " ".join(p.capitalize() for p in parts) or email

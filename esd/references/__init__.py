@@ -11,6 +11,7 @@ from esd.references.actions import parse_actions
 from esd.references.baselines import parse_baselines
 from esd.references.schema import Problem, References
 from esd.references.segmentation import parse_segmentation
+from esd.references.segmentation_defaults import default_config
 from esd.references.taxonomy import parse_taxonomy
 
 TAXONOMY = "1-expansion-signal-taxonomy.md"
@@ -52,8 +53,6 @@ def load_references(directory: Path, segmentation_required: bool = True) -> Refe
     if refs is not None and not segmentation_required:
         own = [p for p in problems if Path(p.file).name == SEGMENTATION]
         if own:
-            from esd.segment.defaults import default_config
-
             refs.segmentation = default_config()
             refs.segmentation_problems = [str(p) for p in own]
             problems = [p for p in problems if p not in own]

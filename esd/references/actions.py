@@ -9,6 +9,21 @@ from esd.references.markdown import backticked, clean_title, is_placeholder, par
 from esd.references.markdown import sections as md_sections
 from esd.references.schema import ActionLibrary, ActionRow, ActionSection, Problem
 
+# What counts as a named artifact next to a vague verb (contract §5.6).
+ARTIFACT = re.compile(
+    r"\b(meeting|call|walkthrough|workshop|demo|doc|docs|document|deck|checklist|"
+    r"report|"
+    r"one-pager|playbook|sheet|ticket|cta|thread|link|contact|admin|manager|owner|champion|"
+    r"engineer|architect|buyer|sponsor|vp|cfo|cto|ciso|director)s?\b|https?://|\{link\}|\{name\}",
+    re.IGNORECASE,
+)
+
+
+def is_vague(action: str, denylist: list[str]) -> bool:
+    """True when the action uses a denylisted phrase and names no artifact."""
+    lowered = action.lower()
+    return any(d in lowered for d in denylist) and not ARTIFACT.search(action)
+
 _SKU = re.compile(r"^sku\s*:\s*(?P<id>.+)$", re.IGNORECASE)
 
 

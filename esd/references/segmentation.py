@@ -1,7 +1,7 @@
 """Parse `4-segmentation.md` (seed 002, contract §9) into a SegmentationConfig.
 
 The file is optional, and so is each part of it: a table, section or line the team
-deleted keeps the seed's default (`esd.segment.defaults`). Layout is lenient like the
+deleted keeps the seed's default (`segmentation_defaults`). Layout is lenient like the
 other reference files (any heading level, prose anywhere, columns in any order, bold,
 `$500K` / `$1M-$2M` / `500,000`, `5-10%` / `5–10 %`: `esd.references.values`); values
 are strict, and every problem carries its line. Where each setting is read:
@@ -31,6 +31,7 @@ from esd.references.markdown import (
     parse_blocks,
 )
 from esd.references.schema import Problem, SegmentationConfig, TierSpec
+from esd.references.segmentation_defaults import default_config
 from esd.references.segmentation_tables import read_tables
 from esd.references.values import (
     Report,
@@ -60,8 +61,6 @@ class _Part:
 def parse_segmentation(path: Path, text: str | None = None,
                        ) -> tuple[SegmentationConfig, list[Problem]]:
     """The file's settings over the seed's defaults, and every problem found."""
-    from esd.segment.defaults import default_config  # esd.segment imports esd.references
-
     source = path.read_text(encoding="utf-8", errors="replace") if text is None else text
     problems: list[Problem] = []
 

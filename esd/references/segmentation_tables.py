@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import re
 
+from esd.format import usd
 from esd.references.markdown import Block, clean_title
-from esd.references.schema import HealthBand, HealthWeight, SegmentationConfig, TierSpec
+from esd.references.segmentation_schema import (
+    HealthBand,
+    HealthWeight,
+    SegmentationConfig,
+    TierSpec,
+)
 from esd.references.values import Report, band_range, fmt, money, number, share, to_float
-from esd.render import usd
 
 KEYS = ("usage", "adoption", "support", "relationship", "nps")
 # The words that name each health component; the earliest one in a label decides.

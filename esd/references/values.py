@@ -16,7 +16,7 @@ Lenient about spelling, strict about the value: a range's dash may be `-`, `–`
     more than N%      more than 25%   over 25%   above 25 %   > 25%
     date              YYYY-MM-DD
 
-and they are written back as `fmt` (0.5, 100) and `esd.render.usd` ($500K, $1.5M).
+and they are written back as `fmt` (0.5, 100) and `esd.format.usd` ($500K, $1.5M).
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from esd.models import Portfolio, Signal, UsageEvent
-from esd.pipeline.route import csm_name
+from esd.models import Portfolio, Signal, UsageEvent, csm_name
 from esd.references.schema import SegmentationConfig
 from esd.segment import health, potential
 from esd.segment.allocation import allocation, books

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from esd.format import usd, utc_z
 from esd.references.schema import SegmentationConfig
-from esd.render import environment, usd
+from esd.render.digest import environment
 from esd.segment.model import SegmentationResult
 
 TEMPLATE = "segmentation.md.j2"
@@ -49,7 +50,7 @@ def render_markdown(result: SegmentationResult, config: SegmentationConfig,
 def to_json(result: SegmentationResult) -> dict[str, Any]:
     """The contract's keys first (never renamed), then what else the model holds."""
     data = result.model_dump(mode="json")
-    data["as_of"] = result.as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    data["as_of"] = utc_z(result.as_of)
     ordered = {key: data.pop(key) for key in ("as_of", "tiers", "accounts", "allocation",
                                               "movers")}
     return {**ordered, **data}

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from esd.defaults import defaults_dir
+from esd.format import digest_filename, utc_z
 from esd.models import Digest, Mention, RunResult, Signal
 from esd.text import squash
 
@@ -32,18 +33,6 @@ def money(arr: float) -> str:
     if k >= 100 or k == int(k):
         return f"${k:,.0f}k"
     return f"${k:,.1f}k"
-
-
-def usd(value: float | None) -> str:
-    """$950, $2.5K, $250K, $1.25M, $2B: money as a policy or the reference files write it
-    (segmentation reports, 4-segmentation.md messages). Digests use `money`."""
-    if value is None:
-        return "—"
-    for size, unit, digits in ((1e9, "B", 2), (1e6, "M", 2), (1e4, "K", 0), (1e3, "K", 1)):
-        if abs(value) >= size:
-            scaled = f"{value / (size if unit != 'K' else 1e3):,.{digits}f}"
-            return "$" + (scaled.rstrip("0").rstrip(".") if digits else scaled) + unit
-    return f"${value:,.0f}"
 
 
 def pct(value: float | None, sign: bool = True) -> str:
@@ -87,10 +76,6 @@ def environment(template_dir: Path) -> Environment:
     )
     env.filters.update(money=money, pct=pct, num=num, day=day, oneline=oneline)
     return env
-
-
-def digest_filename(owner_email: str) -> str:
-    return re.sub(r"[^\w@.+-]", "_", owner_email) + ".md"
 
 
 def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str, str]:
@@ -147,7 +132,7 @@ def _weak_view(signal: Signal, result: RunResult) -> dict[str, Any]:
 def run_json(result: RunResult, cap: int) -> dict[str, Any]:
     """The machine-readable record of the run (contract §7; fields may be added, not renamed)."""
     return {
-        "as_of": result.as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": utc_z(result.as_of),
         "window_days": result.window_days,
         "cap_per_csm": cap,
         "coverage_pct": result.coverage_pct,

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from esd.errors import DeliveryError
+from esd.format import digest_filename
 from esd.models import RunResult
-from esd.render import digest_filename
 from esd.state import State
 
 RECONCILE_LOOKBACK = timedelta(days=8)

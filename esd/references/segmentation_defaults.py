@@ -4,7 +4,12 @@ shipped file spells out for the team to edit."""
 
 from __future__ import annotations
 
-from esd.references.schema import HealthBand, HealthWeight, SegmentationConfig, TierSpec
+from esd.references.segmentation_schema import (
+    HealthBand,
+    HealthWeight,
+    SegmentationConfig,
+    TierSpec,
+)
 
 TIERS = [
     TierSpec(tier=1, name="Strategic", share_accounts=(5, 10), share_arr=(50, 60),

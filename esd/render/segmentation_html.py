@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 import re
 
+from esd.format import usd
 from esd.references.schema import SegmentationConfig
-from esd.render import usd
 from esd.segment.model import SegmentationResult
 
 MAX_CURVE_POINTS = 500
