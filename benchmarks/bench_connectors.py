@@ -28,13 +28,13 @@ from fakes.server import serving  # noqa: E402
 from generate_portfolio import build_portfolio  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 
+from esd.app.settings import parse_as_of  # noqa: E402
 from esd.connectors import live  # noqa: E402
 from esd.connectors.gainsight import GainsightConfig  # noqa: E402
 from esd.connectors.gong import GongConfig  # noqa: E402
 from esd.connectors.zendesk import ZendeskConfig  # noqa: E402
 from esd.models import Account, StakeholderChange, Ticket, UsageEvent  # noqa: E402
 from esd.pipeline import make_window  # noqa: E402
-from esd.runner import parse_as_of  # noqa: E402
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ from fakes.anthropic import KEY, FakeAnthropic, sources  # noqa: E402
 from fakes.server import serving  # noqa: E402
 from generate_portfolio import build_portfolio  # noqa: E402
 
+from esd.app.settings import parse_as_of  # noqa: E402
 from esd.claude import prompt  # noqa: E402
 from esd.claude.client import ClaudeClient  # noqa: E402
 from esd.claude.cost import DEFAULT_MODEL, Usage, prices_for  # noqa: E402
@@ -50,7 +51,6 @@ from esd.pipeline.collect import collect  # noqa: E402
 from esd.pipeline.prefilter import Prefilter, estimate_tokens  # noqa: E402
 from esd.pipeline.rules import RuleExtractor  # noqa: E402
 from esd.references import load_references  # noqa: E402
-from esd.runner import parse_as_of  # noqa: E402
 
 AS_OF = "2026-11-23"
 

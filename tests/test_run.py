@@ -12,10 +12,10 @@ from conftest import ROOT, fake_fixture
 from fakes import slack as slack_fake
 from typer.testing import CliRunner
 
-from esd import runner
+from esd.app import digest
+from esd.app.settings import Settings, parse_as_of
 from esd.cli import app
 from esd.delivery.slack import SlackDelivery
-from esd.runner import Settings
 from esd.state import State
 
 DEMO = ROOT / "examples" / "portfolio"
@@ -91,19 +91,19 @@ class CrashAfterPosting(SlackDelivery):
 
 
 def settings() -> Settings:
-    return Settings(input_dir=DEMO, references=REFS, as_of=runner.parse_as_of(AS_OF))
+    return Settings(input_dir=DEMO, references=REFS, as_of=parse_as_of(AS_OF))
 
 
 def test_crash_between_post_and_record_does_not_double_post(slack, tmp_path):
     state = State.open(str(tmp_path / "state.db"))
     crashing = CrashAfterPosting.from_env(env(slack))
     with pytest.raises(KeyboardInterrupt):
-        runner.run(settings(), state, crashing, tmp_path / "fallback")
+        digest.run(settings(), state, crashing, tmp_path / "fallback")
     victim = CrashAfterPosting.victim
     assert state.delivery(settings().as_of, victim).status == "posting"
     assert len(first_messages(slack, victim)) == 1
-    _, outcome = runner.run(settings(), state, SlackDelivery.from_env(env(slack)),
-                            tmp_path / "fallback")
+    outcome = digest.run(settings(), state, SlackDelivery.from_env(env(slack)),
+                         tmp_path / "fallback").delivery
     assert outcome.reconciled == [victim]
     assert len(first_messages(slack, victim)) == 1  # found in Slack, not posted again
     assert state.delivery(settings().as_of, victim).status == "sent"
@@ -117,7 +117,7 @@ def test_an_intent_whose_post_never_arrived_is_posted_once(slack, tmp_path):
     victim = "tom.becker@lumen.example.com"
     channel = messenger.dm_channel(victim)
     state.record_intent(settings().as_of, victim, channel, "sha")  # died before posting
-    _, outcome = runner.run(settings(), state, messenger, tmp_path / "fallback")
+    outcome = digest.run(settings(), state, messenger, tmp_path / "fallback").delivery
     assert victim in outcome.sent and outcome.reconciled == []
     assert len(first_messages(slack, victim)) == 1
     state.close()

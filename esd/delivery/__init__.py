@@ -1,1 +1,2 @@
-"""Delivering digests: Slack Block Kit rendering (`mrkdwn`) and the Slack client (`slack`)."""
+"""Where outputs go: the exactly-once Slack ledger (`ledger`), Slack itself (`slack`,
+`mrkdwn`) and output folders written all at once (`folder`)."""

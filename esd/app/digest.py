@@ -1,0 +1,119 @@
+"""esd dry-run and esd run: every CSM's digest for the window, written to a folder or
+delivered as Slack DMs exactly once (contract §1, §5, §7, §11)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from esd.app.inputs import display_path, extractor_for, load_inputs
+from esd.app.settings import Settings
+from esd.delivery.folder import write_atomically
+from esd.delivery.ledger import Messenger, Outcome, deliver, missed_error, write_fallback
+from esd.models import Portfolio, RunResult
+from esd.pipeline import run_pipeline
+from esd.pipeline.extract import Extractor, Progress
+from esd.references import SEGMENTATION as SEGMENTATION_FILE
+from esd.references.schema import References
+from esd.render.digest import default_templates, render_digests, run_json
+from esd.segment import labels as segment_labels
+from esd.segment import segment as build_segment
+from esd.segment import snapshot_rows
+from esd.state import State
+
+
+@dataclass
+class DigestResult:
+    """A built week: the pipeline's result and every file of the output folder; for
+    esd run also the delivery outcome. `error` explains a non-zero `exit_code`."""
+
+    run: RunResult
+    files: dict[str, str]
+    out: Path | None = None  # where dry-run wrote the files
+    delivery: Outcome | None = None
+    exit_code: int = 0
+    error: str | None = None
+
+
+def dry_run(settings: Settings, out: Path | None, progress: Progress | None = None,
+            on_source: Callable[[str], None] | None = None) -> DigestResult:
+    """Run the pipeline and write every digest and run.json to `out` (None: only build
+    them). Never posts, never records anything."""
+    portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
+    with extractor_for(settings, refs) as extractor:
+        result, files = build(settings, portfolio, refs, {}, progress, extractor)
+    if out is not None:
+        write_atomically(out, files)
+    return DigestResult(result, files, out=out)
+
+
+def run_weekly(settings: Settings, state_target: str | None, fallback: Path,
+               resend: bool = False, progress: Progress | None = None,
+               on_source: Callable[[str], None] | None = None) -> DigestResult:
+    """esd run: Slack from the environment (a missing token stops here, before the state
+    store is opened), the state store at `state_target`, then `run`."""
+    from esd.delivery.slack import SlackDelivery
+
+    messenger = SlackDelivery.from_env(settings.env)
+    store = State.open(state_target)
+    try:
+        return run(settings, store, messenger, fallback, resend, progress, on_source)
+    finally:
+        store.close()
+
+
+def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
+        resend: bool = False, progress: Progress | None = None,
+        on_source: Callable[[str], None] | None = None) -> DigestResult:
+    """The weekly job: build every digest, record the run, deliver what is not yet
+    delivered. Missed CSMs' digests go to `fallback` and the result exits 4 naming
+    them, after the others were delivered."""
+    portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
+    history = state.strong_history(settings.as_of, settings.window_days)
+    with extractor_for(settings, refs, state) as extractor:
+        result, files = build(settings, portfolio, refs, history, progress, extractor)
+    state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
+    record_quarter(state, portfolio, refs, result)
+    outcome = deliver(result, files, state, messenger, resend=resend)
+    if not outcome.missed:
+        return DigestResult(result, files, delivery=outcome)
+    folder = write_fallback(fallback, settings.as_of, files, outcome.missed)
+    error = missed_error(outcome.missed, folder)
+    return DigestResult(result, files, delivery=outcome, exit_code=error.exit_code,
+                        error=str(error))
+
+
+def build(settings: Settings, portfolio: Portfolio, refs: References,
+          history: Mapping[str, list[int]], progress: Progress | None,
+          extractor: Extractor | None = None) -> tuple[RunResult, dict[str, str]]:
+    """The pipeline's result and the output folder's files, in memory."""
+    result = run_pipeline(
+        portfolio, refs, as_of=settings.as_of, window_days=settings.window_days,
+        cap_per_csm=settings.cap_per_csm, history=history,
+        taxonomy_display=display_path(refs.taxonomy.path), progress=progress,
+        extractor=extractor,
+    )
+    result.labels = segment_labels(portfolio, refs.segmentation, settings.as_of)
+    if refs.segmentation_problems:
+        notice = (f"_{SEGMENTATION_FILE} has {len(refs.segmentation_problems)} problem(s), "
+                  "so tiers and health bands use the seed's defaults until `esd check` "
+                  f"passes. First: {refs.segmentation_problems[0]}_")
+        result.warnings.append(notice)
+        for digest in result.digests:
+            digest.warnings.append(notice)
+    files = render_digests(result, settings.templates or default_templates(),
+                           settings.cap_per_csm)
+    files["run.json"] = json.dumps(run_json(result, settings.cap_per_csm), indent=2,
+                                   ensure_ascii=False) + "\n"
+    return result, files
+
+
+def record_quarter(state: State, portfolio: Portfolio, refs: References,
+                   result: RunResult) -> None:
+    """Every weekly run joins this quarter's segment snapshot, so "no expansion signal
+    for four quarters" (esd segment) counts the signals of every week, not one."""
+    model = build_segment(portfolio, refs.segmentation, as_of=result.as_of,
+                          signals=result.signals, counted_usage=result.counted_usage)
+    state.record_snapshots(model.quarter, result.as_of, snapshot_rows(model))

@@ -1,0 +1,5 @@
+"""`python -m esd.cli`, as the benchmarks run it."""
+
+from esd.cli import app
+
+app()

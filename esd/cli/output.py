@@ -1,0 +1,177 @@
+"""What the command line shows: data on stdout, diagnostics and errors on stderr, a
+progress bar only on a terminal, and one printer per report."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from esd.app.coverage import CoverageReport
+from esd.app.digest import DigestResult
+from esd.app.segment import SegmentOutcome
+from esd.errors import EsdError
+from esd.format import usd
+
+out_console = Console(highlight=False, markup=False)  # data, never markup
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(exc: EsdError) -> NoReturn:
+    """Print one clear message and exit with the error's code, without a traceback."""
+    error(str(exc))
+    raise typer.Exit(exc.exit_code) from None
+
+
+def error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def is_quiet(flag: bool | None) -> bool:
+    """--quiet, else quiet when stdout is not a terminal."""
+    return (not sys.stdout.isatty()) if flag is None else flag
+
+
+class ProgressBar:
+    """One rich progress bar: which live source is being read, then the extraction over
+    calls and tickets (esd.extractors.base.Progress)."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err_console, transient=True)
+        self.task = self.bar.add_task("reading", total=None)
+
+    def reading(self, source: str) -> None:
+        self.bar.update(self.task, description=f"reading {source}")
+
+    @classmethod
+    @contextmanager
+    def unless(cls, quiet: bool):
+        """A bar on a terminal, None when quiet or when stderr is not a terminal."""
+        if quiet or not err_console.is_terminal:
+            yield None
+            return
+        progress = cls()
+        with progress.bar:
+            yield progress
+
+    def total(self, n: int) -> None:
+        self.bar.update(self.task, total=n, completed=0, description="extracting")
+
+    def advance(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
+
+
+def print_digests(done: DigestResult) -> None:
+    """esd dry-run's summary: one row per CSM, then the week's diagnostics."""
+    result = done.run
+    table = Table(title=f"Expansion-signal digests, week ending {result.as_of.date()}",
+                  title_justify="left")
+    table.add_column("CSM")
+    table.add_column("email", overflow="fold")
+    for column in ("strong", "weak", "overflow"):
+        table.add_column(column, justify="right")
+    for d in result.digests:
+        table.add_row(d.csm_name, d.owner_email, str(len(d.strong)), str(len(d.weak)),
+                      str(d.overflow))
+    out_console.print(table)
+    diag = result.diagnostics
+    out_console.print(
+        f"coverage {result.coverage_pct:.1f}% · {diag.accounts_in_scope} accounts, "
+        f"{diag.accounts_silent} silent · {diag.negative_matches} not_signal matches · "
+        f"{diag.champion_suppressions} champion suppressions · taxonomy {diag.taxonomy_hash}")
+    for warning in result.warnings:
+        out_console.print(f"warning: {warning}", markup=False)
+    out_console.print(f"Wrote {len(result.digests)} digests and run.json to {done.out}/")
+
+
+def print_delivery(done: DigestResult) -> None:
+    outcome = done.delivery
+    out_console.print(
+        f"Sent {len(outcome.sent)} digests"
+        + (f", {len(outcome.already_sent)} already sent" if outcome.already_sent else "")
+        + (f", {len(outcome.reconciled)} found already posted"
+           if outcome.reconciled else "")
+        + f" for the week ending {done.run.as_of.date()}.")
+
+
+def print_coverage(report: CoverageReport) -> None:
+    data, status = report.data, report.status
+    out_console.print(f"CSM call coverage: {data['coverage_pct']:.1f}% "
+                      f"({data['accounts_with_call']} of {data['accounts']} accounts had a "
+                      f"logged call) — {status}")
+    table = Table("source", "in window", "total", title_justify="left")
+    for name, counts in data["sources"].items():
+        if counts is None:
+            table.add_row(name, "—", "not provided (champion guard off)")
+        else:
+            table.add_row(name, str(counts.get("in_window", "—")), str(counts["total"]))
+    out_console.print(table)
+    if data["live"]:
+        live_table = Table("live source", "reachable", "authorised", "status", "records",
+                           "unmapped", "requests")
+        for entry in data["live"]:
+            live_table.add_row(entry["source"], "yes" if entry["reachable"] else "NO",
+                               "yes" if entry["authorised"] else "NO",
+                               "ok" if entry["ok"] else "FAILED", str(entry["records"]),
+                               str(entry["unmapped"]), str(entry["requests"]))
+        out_console.print(live_table)
+    drop = data["would_drop"]
+    silent = drop["silent_accounts"]
+    out_console.print(
+        f"Would drop: {len(silent)} silent accounts, {drop['usage_in_noise_band']} usage "
+        f"anomalies inside their segment noise band, {drop['usage_null_delta']} without a "
+        f"delta. Kept without a baseline row: {data['usage_no_baseline_kept']}.")
+    x = data["extraction"]
+    if x["extractor"] == "claude":
+        out_console.print(
+            f"Claude extraction ({x['model']}{', batch' if x['batch'] else ''}): "
+            f"{x['requests']} requests for {x['sources_to_send']} distinct texts to send "
+            f"({x['sources_cached']} calls and tickets already in the result cache), "
+            f"~{x['input_tokens']:,} "
+            f"input and ~{x['output_tokens']:,} output tokens: estimated "
+            f"${x['estimate_usd']:.2f} at list prices.")
+    else:
+        out_console.print("Extraction: rules (no model cost).")
+    if silent:
+        shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
+                                          else "")
+        out_console.print(f"Silent accounts: {shown}")
+
+
+def print_segmentation(done: SegmentOutcome) -> None:
+    result, out = done.model, done.out
+    table = Table(title=f"Customer segmentation, {result.as_of.date()} ({result.quarter})",
+                  title_justify="left")
+    for column in ("tier", "ARR range", "accounts", "% accounts", "% ARR", "CSMs", "coverage"):
+        table.add_column(column, justify="left" if column in ("tier", "ARR range",
+                                                             "coverage") else "right")
+    for cut, alloc in zip(result.tiers, result.allocation, strict=True):
+        rng = ("— (empty)" if cut.arr_min is not None and cut.arr_max is not None
+               and cut.arr_min >= cut.arr_max else
+               f"{usd(cut.arr_min)}+" if cut.arr_max is None else
+               f"< {usd(cut.arr_max)}" if cut.arr_min is None else
+               f"{usd(cut.arr_min)}-{usd(cut.arr_max)}")
+        table.add_row(f"{cut.tier} {cut.name}", rng, str(cut.accounts),
+                      f"{cut.share_accounts:.1f}", f"{cut.share_arr:.1f}",
+                      str(alloc.csms) if alloc.ratio else "—", alloc.coverage)
+    out_console.print(table)
+    mixed = [b for b in result.books if b.mixed]
+    out_console.print(
+        f"{result.csms} CSM{'' if result.csms == 1 else 's'} · expansion potential "
+        f"HIGH {result.potential_counts['HIGH']}, "
+        f"MEDIUM {result.potential_counts['MEDIUM']}, LOW {result.potential_counts['LOW']} · "
+        f"{len(mixed)} books mixing tiers · {len(result.movers)} movers")
+    out_console.print(f"Wrote segmentation.md, segmentation.json and segmentation.html "
+                      f"to {out}/")
+    extraction = done.extraction
+    if extraction.model:
+        out_console.print(f"Signals from Claude ({extraction.model}): "
+                          f"{extraction.requests} requests, ${extraction.cost_usd:.2f} "
+                          "at list prices.")
