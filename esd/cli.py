@@ -514,7 +514,7 @@ def eval_(
         esd eval --gold examples/gold --extractor rules
         esd eval --gold examples/gold --extractor claude --json
     """
-    from esd.eval import format_report
+    from esd.extractors.eval_report import format_report
 
     try:
         settings = _settings(ctx, None, references, None, 7, 3, extraction=_extraction(

@@ -21,11 +21,11 @@ from esd.connectors.files import ACCOUNTS, load_portfolio, portfolio_files
 from esd.defaults import defaults_dir
 from esd.deliver import Messenger, Outcome, deliver, missed_error, write_fallback
 from esd.errors import InputError
+from esd.extractors.base import Extractor, Progress
 from esd.models import Portfolio, RunResult, Window
 from esd.pipeline import make_window, run_pipeline
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.collect import collect
-from esd.pipeline.extract import Extractor, Progress
 from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references import load_references, parse_references
 from esd.references.lint import lint, unknown_segments
@@ -181,8 +181,8 @@ def extractor_for(settings: Settings, refs: References, state: State | None = No
     if not wants_claude(settings):
         yield None
         return
-    from esd.claude.extractor import MemoryCache
-    from esd.claude.factory import claude_extractor
+    from esd.extractors.claude.extractor import MemoryCache
+    from esd.extractors.claude.factory import claude_extractor
 
     target = settings.env.get("ESD_STATE") or DEFAULT_STATE
     own = state is None and (create_state or "://" in target or Path(target).exists())
@@ -375,14 +375,15 @@ def evaluate(settings: Settings, gold: Path):
     """Score the chosen extractor against the labeled gold folder (contract §10): its
     input files, `labels.json`, and `references/` when present (else --references).
     Every record counts whatever its date: no window, no coverage guard."""
-    from esd.eval import evaluate, load_gold, references_dir
-    from esd.pipeline.prefilter import Prefilter
-    from esd.pipeline.rules import RuleExtractor
+    from esd.extractors.evaluate import evaluate, gold_labels, references_dir
+    from esd.extractors.prefilter import Prefilter
+    from esd.extractors.rules import RuleExtractor
 
     if not gold.is_dir():
         raise InputError(f"--gold {gold}: folder not found")
     refs = load_references(references_dir(gold, settings.references))
-    portfolio, labels = load_gold(gold, [s.id for s in refs.taxonomy.skus])
+    portfolio = load_portfolio(gold)
+    labels = gold_labels(gold, portfolio, [s.id for s in refs.taxonomy.skus])
     with extractor_for(settings, refs) as extractor:
         chosen = extractor or RuleExtractor(refs.taxonomy)
         report = evaluate(portfolio, labels, chosen, Prefilter(refs.taxonomy))

@@ -16,9 +16,9 @@ from anthropic.types.shared import ErrorResponse
 from conftest import fake_fixture
 from fakes.anthropic import BATCHES, KEY, MESSAGES, FakeAnthropic, sources
 
-from esd.claude.client import ClaudeClient, ModelError, Reply
-from esd.claude.cost import Usage
 from esd.errors import CredentialsRejected, SourceError, Unreachable
+from esd.extractors.claude.client import ClaudeClient, ModelError, Reply
+from esd.extractors.claude.cost import Usage
 
 MODEL = "claude-sonnet-5-5"
 TOOL = {"name": "record_mentions", "description": "Record every SKU mention.",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from esd.models import Account
 from esd.pipeline.act import is_vague
-from esd.pipeline.rules import MARKERS
+from esd.references.phrases import MARKERS
 from esd.references.schema import Problem, References
 
 

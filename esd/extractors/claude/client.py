@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import anthropic
 
-from esd.claude.cost import Usage, usage_of
 from esd.connectors.http import parse_retry_after
 from esd.errors import CredentialsRejected, SourceError, Unreachable
+from esd.extractors.claude.cost import Usage, usage_of
 
 log = logging.getLogger("esd.claude")
 CANCEL_POLLS = 5

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from esd.claude.client import ClaudeClient
-from esd.claude.cost import DEFAULT_MODEL, prices_for
-from esd.claude.extractor import ClaudeExtractor, ResultCache
 from esd.errors import InputError
+from esd.extractors.claude.client import ClaudeClient
+from esd.extractors.claude.cost import DEFAULT_MODEL, prices_for
+from esd.extractors.claude.extractor import ClaudeExtractor, ResultCache
 from esd.references.schema import Taxonomy
 
 
