@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 
 from esd.cli import app
 from esd.connectors.files import load_portfolio
+from esd.errors import BudgetExceeded, ModelError
 from esd.extractors.claude import prompt
-from esd.extractors.claude.client import ClaudeClient, ModelError
+from esd.extractors.claude.client import ClaudeClient
 from esd.extractors.claude.cost import prices_for
-from esd.extractors.claude.extractor import BudgetExceeded, ClaudeExtractor, MemoryCache
+from esd.extractors.claude.extractor import ClaudeExtractor, MemoryCache
 from esd.extractors.rules import RuleExtractor
 from esd.state import State
 

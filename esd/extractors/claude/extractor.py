@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from esd.errors import InputError, SourceError
+from esd.errors import BudgetExceeded, SourceError
 from esd.extractors.base import Progress
 from esd.extractors.claude import prompt
 from esd.extractors.claude.client import ClaudeClient, Reply
@@ -68,10 +68,6 @@ class MemoryCache:
 
     def store_answers(self, answers: dict[str, list], model: str) -> None:
         self.answers.update(answers)
-
-
-class BudgetExceeded(InputError):
-    """`--max-cost` refused the run before anything was sent (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +176,7 @@ class ClaudeExtractor:
                 f"--max-cost {self.max_cost:g}: Claude extraction of this run is "
                 f"estimated at ${estimate.usd:.2f} ({estimate.requests} requests, "
                 f"~{estimate.input_tokens:,} input tokens); nothing was sent. Raise "
-                "--max-cost, or run with --extractor rules.")
+                "--max-cost, or run with --extractor rules.", source="anthropic")
         try:
             answers = self._answers(plan, progress)
         except SourceError as exc:
