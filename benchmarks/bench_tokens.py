@@ -39,17 +39,17 @@ from fakes.server import serving  # noqa: E402
 from generate_portfolio import build_portfolio  # noqa: E402
 
 from esd.app.settings import parse_as_of  # noqa: E402
-from esd.claude import prompt  # noqa: E402
-from esd.claude.client import ClaudeClient  # noqa: E402
-from esd.claude.cost import DEFAULT_MODEL, Usage, prices_for  # noqa: E402
-from esd.claude.extractor import ClaudeExtractor, MemoryCache  # noqa: E402
 from esd.connectors.files import load_portfolio  # noqa: E402
-from esd.eval import evaluate, load_gold  # noqa: E402
+from esd.extractors.claude import prompt  # noqa: E402
+from esd.extractors.claude.client import ClaudeClient  # noqa: E402
+from esd.extractors.claude.cost import DEFAULT_MODEL, Usage, prices_for  # noqa: E402
+from esd.extractors.claude.extractor import ClaudeExtractor, MemoryCache  # noqa: E402
+from esd.extractors.evaluate import evaluate, gold_labels  # noqa: E402
+from esd.extractors.prefilter import Prefilter, estimate_tokens  # noqa: E402
+from esd.extractors.rules import RuleExtractor  # noqa: E402
 from esd.models import Portfolio  # noqa: E402
 from esd.pipeline import make_window  # noqa: E402
 from esd.pipeline.collect import collect  # noqa: E402
-from esd.pipeline.prefilter import Prefilter, estimate_tokens  # noqa: E402
-from esd.pipeline.rules import RuleExtractor  # noqa: E402
 from esd.references import load_references  # noqa: E402
 
 AS_OF = "2026-11-23"
@@ -120,7 +120,8 @@ def measure(name: str, portfolio: Portfolio, refs, model: str, fake: FakeAnthrop
 
 
 def gold_prefilter(refs) -> tuple[float | None, float | None]:
-    portfolio, labels = load_gold(ROOT / "examples" / "gold")
+    portfolio = load_portfolio(ROOT / "examples" / "gold")
+    labels = gold_labels(ROOT / "examples" / "gold", portfolio)
     report = evaluate(portfolio, labels, RuleExtractor(refs.taxonomy), Prefilter(refs.taxonomy))
     return report.prefilter_recall, report.token_share
 

@@ -167,7 +167,7 @@ class State:
         self.db.commit()
         return applied
 
-    # --- the extraction result cache (esd.claude) -----------------------------------
+    # --- the extraction result cache (esd.extractors.claude) --------------------------------
 
     def cached_answers(self, keys: Sequence[str]) -> dict[str, list]:
         """The cached answers among `keys` (a key's answer is a list of raw mentions)."""

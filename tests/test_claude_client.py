@@ -16,9 +16,9 @@ from anthropic.types.shared import ErrorResponse
 from conftest import fake_fixture
 from fakes.anthropic import BATCHES, KEY, MESSAGES, FakeAnthropic, sources
 
-from esd.claude.client import ClaudeClient, ModelError, Reply
-from esd.claude.cost import Usage
-from esd.errors import CredentialsRejected, SourceError, Unreachable
+from esd.errors import CredentialsRejected, ModelError, SourceError, Unreachable
+from esd.extractors.claude.client import ClaudeClient, Reply
+from esd.extractors.claude.cost import Usage
 
 MODEL = "claude-sonnet-5-5"
 TOOL = {"name": "record_mentions", "description": "Record every SKU mention.",
@@ -28,7 +28,7 @@ SYSTEM = "You find expansion signals. " + "Taxonomy line about seats and tiers. 
 
 
 def params(*lines: str, system: str = SYSTEM, cache: bool = True) -> dict:
-    """A request in esd's shape (esd/claude/prompt.py): one source per call, lines as
+    """A request in esd's shape (esd/extractors/claude/prompt.py): one source per call, lines as
     `[Speaker]: text`, text HTML-escaped."""
     blocks = [f'<source ref="s{i + 1}" kind="call">\n{line}\n</source>'
               for i, line in enumerate(lines)]
@@ -85,6 +85,14 @@ def make(api, clock):
     yield make_client
     for client in clients:
         client.close()
+
+
+def assert_backoff(waits: list[float], base: float = 0.5, cap: float = 60.0) -> None:
+    """esd.retry's jittered exponential backoff: wait n (from 0) lies in [d/2, d], where
+    d = min(cap, base * 2**n)."""
+    for n, wait in enumerate(waits):
+        d = min(cap, base * 2 ** n)
+        assert d / 2 <= wait <= d, f"wait {n}: {wait} not in [{d / 2}, {d}]"
 
 
 def posts(api: FakeAnthropic, path: str = MESSAGES) -> int:
@@ -144,7 +152,8 @@ def test_overload_and_server_errors_are_retried_with_backoff(api, make, clock, s
     client = make(max_retries=1)
 
     assert client.send(params("[A]: hi")).stop_reason == "tool_use"
-    assert clock.sleeps == [0.5, 1.0] and posts(api) == 5
+    assert len(clock.sleeps) == 2 and posts(api) == 5
+    assert_backoff(clock.sleeps)
 
 
 def test_persistent_overload_is_a_model_error_naming_the_cause(api, make, clock):
@@ -156,7 +165,9 @@ def test_persistent_overload_is_a_model_error_naming_the_cause(api, make, clock)
 
     assert str(raised.value) == "Anthropic: overloaded (529) after 4 attempts"
     assert raised.value.exit_code == 4 and isinstance(raised.value, SourceError)
-    assert clock.sleeps == [2.0, 3.0, 3.0]  # exponential, capped at max_backoff
+    assert (raised.value.source, raised.value.endpoint) == ("anthropic", "POST /v1/messages")
+    assert len(clock.sleeps) == 3  # exponential with jitter, capped at max_backoff
+    assert_backoff(clock.sleeps, base=2.0, cap=3.0)
     assert posts(api) == 8 and client.requests_sent == 1
 
 
@@ -189,7 +200,8 @@ def test_a_malformed_answer_is_retried(api, make, clock):
     reply = client.send(params("[A]: 12 seats please"))
 
     assert [m["quote"] for m in reply.mentions] == ["12 seats please"]
-    assert clock.sleeps == [0.5, 1.0] and posts(api) == 3 and client.requests_sent == 3
+    assert len(clock.sleeps) == 2 and posts(api) == 3 and client.requests_sent == 3
+    assert_backoff(clock.sleeps)
     # The malformed answers were billed too: their output is in the reply's usage.
     assert reply.usage.output_tokens == sum(u["output_tokens"] for u in api.usage_log)
 
@@ -277,7 +289,7 @@ def test_batch_create_is_retried_when_overloaded(api, make, clock):
     client = make(max_retries=1)
     replies, retry = client.send_batch(batch_requests(2))
     assert set(replies) == {"c0", "c1"} and posts(api, BATCHES) == 4
-    assert clock.sleeps[0] == 0.5
+    assert_backoff(clock.sleeps[:1])
 
 
 def test_a_batch_that_never_ends_is_canceled_and_sent_directly(api, make, clock):

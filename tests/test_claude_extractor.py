@@ -12,13 +12,14 @@ from conftest import ROOT, fake_fixture
 from fakes.anthropic import BATCHES, KEY, MESSAGES, FakeAnthropic, sources
 from typer.testing import CliRunner
 
-from esd.claude import prompt
-from esd.claude.client import ClaudeClient, ModelError
-from esd.claude.cost import prices_for
-from esd.claude.extractor import BudgetExceeded, ClaudeExtractor, MemoryCache
 from esd.cli import app
 from esd.connectors.files import load_portfolio
-from esd.pipeline.rules import RuleExtractor
+from esd.errors import BudgetExceeded, ModelError
+from esd.extractors.claude import prompt
+from esd.extractors.claude.client import ClaudeClient
+from esd.extractors.claude.cost import prices_for
+from esd.extractors.claude.extractor import ClaudeExtractor, MemoryCache
+from esd.extractors.rules import RuleExtractor
 from esd.state import State
 
 REFS = str(ROOT / "references")
@@ -421,7 +422,7 @@ def test_eval_of_a_perfect_model_scores_every_paraphrase(fake, tmp_path):
 def test_answers_paid_for_before_a_failure_are_kept_for_the_rerun(
         fake, refs, tmp_path, monkeypatch):
     # One source per request; the second request gets no usable answer, for good.
-    monkeypatch.setattr("esd.claude.extractor.SOURCES_PER_REQUEST", 1)
+    monkeypatch.setattr("esd.extractors.claude.extractor.SOURCES_PER_REQUEST", 1)
     folder = write_portfolio(tmp_path / "in2", [account("a1"), account("a2")], calls=[
         call("a1", "c1", [("Dana Lee", "We need 20 more seats for the new office.")]),
         call("a2", "c2", [("Dana Lee", "We need SSO for our contractors.")])])

@@ -1,5 +1,6 @@
-"""esd.eval: the scoring rules on a hand-made portfolio, label-file errors, and the
-gold set in examples/gold (its integrity and the rule extractor's pinned figures)."""
+"""esd eval (esd.extractors.evaluate): the scoring rules on a hand-made portfolio,
+label-file errors, and the gold set in examples/gold (its integrity and the rule
+extractor's pinned figures)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,12 @@ from conftest import ROOT
 
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError
-from esd.eval import (
-    GoldLabel,
-    check_labels,
-    evaluate,
-    format_report,
-    load_gold,
-    load_labels,
-    references_dir,
-)
+from esd.extractors.eval_report import GoldLabel, format_report
+from esd.extractors.evaluate import check_labels, evaluate, gold_labels, load_labels, references_dir
+from esd.extractors.prefilter import Prefilter
+from esd.extractors.rules import RuleExtractor
+from esd.extractors.transcript import turns
 from esd.models import Mention
-from esd.pipeline.extract import turns
-from esd.pipeline.prefilter import Prefilter
-from esd.pipeline.rules import RuleExtractor
 from esd.text import fold, sentence_spans
 
 GOLD = ROOT / "examples" / "gold"
@@ -283,7 +277,8 @@ def gold_set():
     from esd.references import load_references
 
     refs = load_references(ROOT / "references")
-    portfolio, labels = load_gold(GOLD, [s.id for s in refs.taxonomy.skus])
+    portfolio = load_portfolio(GOLD)
+    labels = gold_labels(GOLD, portfolio, [s.id for s in refs.taxonomy.skus])
     report = evaluate(portfolio, labels, RuleExtractor(refs.taxonomy), Prefilter(refs.taxonomy))
     return portfolio, labels, report
 

@@ -33,8 +33,8 @@ from esd.connectors.gong import (
 )
 from esd.connectors.http import Source
 from esd.errors import InputError, SourceError
+from esd.extractors.transcript import customer_turns
 from esd.models import Call, Window
-from esd.pipeline.extract import customer_turns
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "data" / "api-specs" / "gong" / "gong-api-v2-openapi.json"

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from esd.cli import app
 from esd.connectors.files import load_portfolio
-from esd.pipeline.extract import customer_turns
+from esd.extractors.transcript import customer_turns
 
 DEMO = ROOT / "examples" / "portfolio"
 REFS = str(DEMO / "references")

@@ -7,8 +7,8 @@ import json
 from builders import CSM, CUSTOMER, call, ticket
 from conftest import ROOT
 
+from esd.extractors.prefilter import Prefilter, estimate_tokens
 from esd.models import Call, Ticket
-from esd.pipeline.prefilter import Prefilter, estimate_tokens
 
 
 def _call(lines) -> Call:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from esd.extractors.rules import RuleExtractor, anchor_groups
+from esd.extractors.transcript import customer_turns
 from esd.models import Attendee, Call, Ticket, Utterance
-from esd.pipeline.extract import customer_turns
-from esd.pipeline.rules import RuleExtractor, anchor_groups
 from esd.references.phrases import parse_phrase
 from esd.references.schema import Phrase, Sku, Taxonomy
 from esd.text import fold, sentence_spans

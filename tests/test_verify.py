@@ -1,4 +1,5 @@
-"""Trust nothing the model says: each check of esd.claude.verify, one refusal at a time."""
+"""Trust nothing the model says: each check of esd.extractors.claude.verify, one refusal
+at a time."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections import Counter
 import pytest
 from builders import CSM, CUSTOMER, call, ticket
 
-from esd.claude.verify import Verifier
+from esd.extractors.claude.verify import Verifier
+from esd.extractors.prefilter import Prefilter
 from esd.models import Call, Ticket
-from esd.pipeline.prefilter import Prefilter
 
 SE = {"name": "Sam Ode", "email": "sam@lumen.example.com", "is_customer": False,
       "title": "Solutions engineer"}

@@ -12,9 +12,9 @@ from esd.app.inputs import display_path, extractor_for, load_inputs
 from esd.app.settings import Settings
 from esd.delivery.folder import write_atomically
 from esd.delivery.ledger import Messenger, Outcome, deliver, missed_error, write_fallback
+from esd.extractors.base import Extractor, Progress
 from esd.models import Portfolio, RunResult
 from esd.pipeline import run_pipeline
-from esd.pipeline.extract import Extractor, Progress
 from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references.schema import References
 from esd.render.digest import default_templates, render_digests, run_json

@@ -8,11 +8,13 @@ from typing import Any
 
 from esd.app.inputs import extractor_for
 from esd.app.settings import Settings
+from esd.connectors.files import load_portfolio
 from esd.errors import InputError
-from esd.eval import EvalReport, evaluate, format_report, load_gold, references_dir
+from esd.extractors.eval_report import EvalReport, format_report
+from esd.extractors.evaluate import evaluate, gold_labels, references_dir
+from esd.extractors.prefilter import Prefilter
+from esd.extractors.rules import RuleExtractor
 from esd.models import ExtractionReport
-from esd.pipeline.prefilter import Prefilter
-from esd.pipeline.rules import RuleExtractor
 from esd.references import load_references
 
 
@@ -46,7 +48,8 @@ def run_eval(settings: Settings, gold: Path) -> EvalOutcome:
     if not gold.is_dir():
         raise InputError(f"--gold {gold}: folder not found", file=str(gold))
     refs = load_references(references_dir(gold, settings.references))
-    portfolio, labels = load_gold(gold, [s.id for s in refs.taxonomy.skus])
+    portfolio = load_portfolio(gold)
+    labels = gold_labels(gold, portfolio, [s.id for s in refs.taxonomy.skus])
     with extractor_for(settings, refs) as extractor:
         chosen = extractor or RuleExtractor(refs.taxonomy)
         report = evaluate(portfolio, labels, chosen, Prefilter(refs.taxonomy))

@@ -10,8 +10,8 @@ from pathlib import Path
 from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError
+from esd.extractors.base import Extractor
 from esd.models import Portfolio
-from esd.pipeline.extract import Extractor
 from esd.references import load_references
 from esd.references.schema import References
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
@@ -56,8 +56,8 @@ def extractor_for(settings: Settings, refs: References, state: State | None = No
     if not wants_claude(settings):
         yield None
         return
-    from esd.claude.extractor import MemoryCache
-    from esd.claude.factory import claude_extractor
+    from esd.extractors.claude.extractor import MemoryCache
+    from esd.extractors.claude.factory import claude_extractor
 
     target = settings.env.get("ESD_STATE") or DEFAULT_STATE
     own = state is None and (create_state or "://" in target or Path(target).exists())

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from esd.extractors.base import Extractor, Progress
+from esd.extractors.rules import RuleExtractor
 from esd.models import Diagnostics, ExtractionReport, Portfolio, RunResult, Window
 from esd.pipeline import guards
 from esd.pipeline.act import attach_actions
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.classify import champion_departures, classify
 from esd.pipeline.collect import collect
-from esd.pipeline.extract import Extractor, Progress, extract
+from esd.pipeline.extract import extract
 from esd.pipeline.route import route
-from esd.pipeline.rules import RuleExtractor
 from esd.references.schema import References
 
 __all__ = ["Extractor", "RuleExtractor", "make_window", "run_pipeline"]

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from esd.models import Account
-from esd.pipeline.rules import MARKERS
 from esd.references.actions import is_vague
+from esd.references.phrases import MARKERS
 from esd.references.schema import Problem, References
 
 

@@ -12,6 +12,10 @@ import re
 from esd.references.schema import Phrase, PhrasePart
 from esd.text import fold
 
+# The seed's conditional markers: a sentence holding one is a hypothetical, never a
+# signal (contract §5.3). The rule extractor's guard, the prompt and `esd check` share them.
+MARKERS = ("if", "would", "considering", "thinking about")
+
 _BRACED = re.compile(r"(\{[^{}]*\})")
 _WORD = re.compile(r"\w")
 

@@ -31,9 +31,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from esd.extractors.prefilter import Excerpt, Unit
+from esd.extractors.rules import compile_any, conditional_pattern
 from esd.models import Mention
-from esd.pipeline.prefilter import Excerpt, Unit
-from esd.pipeline.rules import compile_any, conditional_pattern
 from esd.references.schema import Taxonomy
 from esd.text import fold, squash
 

@@ -5,8 +5,8 @@
     poll_interval = 20            # seconds between batch status checks
     batch_timeout = 1800          # seconds; then the unfinished rest is sent directly
     attempts = 4                  # our tries on 429/529/5xx, on top of the SDK's 2 retries
-    backoff = 2                   # seconds before our second try, doubling (when the API
-                                  # sends no retry-after)
+    backoff = 2                   # seconds (at most, jittered) before our second try,
+                                  # doubling; the API's retry-after wins (esd.retry)
 
     [claude.prices."claude-sonnet-5-5"]   # USD per million tokens, when list prices move
     input = 2.0
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from esd.claude.client import ClaudeClient
-from esd.claude.cost import DEFAULT_MODEL, prices_for
-from esd.claude.extractor import ClaudeExtractor, ResultCache
 from esd.errors import InputError
+from esd.extractors.claude.client import ClaudeClient
+from esd.extractors.claude.cost import DEFAULT_MODEL, prices_for
+from esd.extractors.claude.extractor import ClaudeExtractor, ResultCache
 from esd.references.schema import Taxonomy
 
 

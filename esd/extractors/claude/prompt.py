@@ -22,8 +22,8 @@ import html
 import json
 from collections.abc import Sequence
 
-from esd.pipeline.prefilter import Excerpt
-from esd.pipeline.rules import MARKERS
+from esd.extractors.prefilter import Excerpt
+from esd.references.phrases import MARKERS
 from esd.references.schema import Taxonomy
 
 PROMPT_VERSION = "esd-extract-1"  # change when the instructions change: the cache keys on it

@@ -2,10 +2,11 @@
 
 Retries happen in two layers. The SDK retries 429, 5xx and connection errors itself
 (`max_retries`), but waits 8 s at most. An overloaded model (529) or a rate limit can last
-longer than that. So on top of the SDK, `send` tries `attempts` times, honouring
-`retry-after` or backing off exponentially. It also retries an answer without the forced
-tool call: that is a model hiccup, not a bad request. Every failure ends up as one esd
-error whose message names the cause and never the key (`esd.errors`).
+longer than that. So on top of the SDK, `send` tries `attempts` times under esd's one
+retry policy (`esd.retry`): `retry-after` first, else jittered exponential backoff. It
+also retries an answer without the forced tool call: that is a model hiccup, not a bad
+request. Every failure ends up as one esd error whose message names the cause and never
+the key (`esd.errors`, `source="anthropic"`).
 
 `send_batch` submits a Message Batch (half price, `../shared/api-notes.md` §7), polls it,
 and maps the results by `custom_id`: they come back in any order. Anything that did not
@@ -22,13 +23,17 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anthropic
+from tenacity import RetryCallState
 
-from esd.claude.cost import Usage, usage_of
-from esd.connectors.http import parse_retry_after
-from esd.errors import CredentialsRejected, SourceError, Unreachable
+from esd.errors import CredentialsRejected, ModelError, SourceError, Unreachable
+from esd.extractors.claude.cost import Usage, usage_of
+from esd.retry import Retriable, make_retrying, parse_retry_after
 
 log = logging.getLogger("esd.claude")
 CANCEL_POLLS = 5
+SOURCE = "anthropic"  # the `source` of every error raised here
+MESSAGES = "POST /v1/messages"
+BATCHES = "/v1/messages/batches"
 T = TypeVar("T")
 
 
@@ -37,11 +42,6 @@ class Reply:
     mentions: list[Any]  # the forced tool call's input["mentions"], not validated further
     usage: Usage
     stop_reason: str | None
-
-
-class ModelError(SourceError):
-    """The model kept failing after the SDK's retries and ours, or never answered with the
-    tool."""
 
 
 class _Malformed(Exception):
@@ -100,7 +100,7 @@ class ClaudeClient:
                 raise
 
         try:
-            reply = self._retrying("", call)
+            reply = self._retrying("", MESSAGES, call)
         except SourceError:
             if not answered:
                 self.requests_sent += 1  # the request that failed for good
@@ -116,7 +116,8 @@ class ClaudeClient:
             return {}, []
         batches = self._client.messages.batches
         body = [{"custom_id": cid, "params": params} for cid, params in requests.items()]
-        batch = self._retrying("batch create", lambda: batches.create(requests=body))
+        batch = self._retrying("batch create", f"POST {BATCHES}",
+                               lambda: batches.create(requests=body))
         batch_id = batch.id
         self.requests_sent += len(requests)
         log.info("Anthropic batch %s: %d requests submitted", batch_id, len(requests))
@@ -142,10 +143,12 @@ class ClaudeClient:
                     return {}, list(requests)
                 break
             self.sleep(self.poll_interval)
-            batch = self._retrying("batch status", lambda: batches.retrieve(batch_id))
+            batch = self._retrying("batch status", f"GET {BATCHES}/{batch_id}",
+                                   lambda: batches.retrieve(batch_id))
             log.debug("Anthropic batch %s: %s", batch.id, batch.processing_status)
         replies: dict[str, Reply] = {}
-        results = self._retrying("batch results", lambda: batches.results(batch_id))
+        results = self._retrying("batch results", f"GET {BATCHES}/{batch_id}/results",
+                                 lambda: batches.results(batch_id))
         try:
             for line in results:
                 if line.custom_id in requests and line.result.type == "succeeded":
@@ -178,39 +181,52 @@ class ClaudeClient:
                   message.stop_reason)
         return Reply(mentions, usage, message.stop_reason)
 
-    def _retrying(self, what: str, call: Callable[[], T]) -> T:
-        """Run `call` up to `attempts` times; 401/403, other 4xx and connection errors
-        fail at once (the SDK has already retried the latter)."""
+    def _retrying(self, what: str, endpoint: str, call: Callable[[], T]) -> T:
+        """Run `call` up to `attempts` times (`esd.retry`); 401/403, other 4xx and
+        connection errors fail at once (the SDK has already retried the latter)."""
         prefix = f"Anthropic {what}".rstrip()
-        for attempt in range(1, self.attempts + 1):
-            wait = None
+        where = {"source": SOURCE, "endpoint": endpoint}
+
+        def attempt() -> T:
             try:
                 return call()
             except anthropic.APIStatusError as exc:
-                status, kind, message = _describe(exc)
-                if status in (401, 403):
-                    raise CredentialsRejected(f"Anthropic rejected ANTHROPIC_API_KEY ({status})"
-                                              f": {message}") from None
-                if status != 429 and status < 500 and kind != "overloaded_error":
-                    raise ModelError(f"{prefix}: {status} {kind}: {message}") from None
-                cause = ("rate limited" if status == 429 else "overloaded"
-                         if status == 529 or kind == "overloaded_error" else "server error")
-                cause = f"{cause} ({status})"
-                wait = parse_retry_after(exc.response.headers.get("retry-after"),
-                                         self.max_backoff)
+                raise self._classify(exc, prefix, where) from None
             except anthropic.APIConnectionError as exc:
                 how = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "failed"
-                raise Unreachable(f"{prefix}: connection to {self._host} {how}") from None
+                raise Unreachable(f"{prefix}: connection to {self._host} {how}",
+                                  **where) from None
             except _Malformed as exc:
-                cause = str(exc)
-            if attempt == self.attempts:
-                raise ModelError(f"{prefix}: {cause} after {self.attempts} attempts")
-            if wait is None:
-                wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-            log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", prefix, cause, wait,
-                     attempt + 1, self.attempts)
-            self.sleep(wait)
-        raise AssertionError("unreachable")  # the loop returns or raises
+                raise Retriable(str(exc)) from None
+
+        def before_sleep(state: RetryCallState) -> None:
+            log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", prefix,
+                     state.outcome.exception() if state.outcome else None,
+                     state.next_action.sleep if state.next_action else 0.0,
+                     state.attempt_number + 1, self.attempts)
+
+        retrying = make_retrying(self.attempts, max_delay=self.max_backoff, base=self.backoff,
+                                 sleep=self.sleep).copy(before_sleep=before_sleep)
+        try:
+            return retrying(attempt)
+        except Retriable as exc:
+            raise ModelError(f"{prefix}: {exc} after {self.attempts} attempts",
+                             **where) from None
+
+    def _classify(self, exc: anthropic.APIStatusError, prefix: str,
+                  where: dict[str, str]) -> Exception:
+        """For 429, 529 and 5xx, a Retriable with the server's retry-after; for anything
+        else, the esd error to raise at once."""
+        status, kind, message = _describe(exc)
+        if status in (401, 403):
+            return CredentialsRejected(f"Anthropic rejected ANTHROPIC_API_KEY ({status}): "
+                                       f"{message}", **where)
+        if status != 429 and status < 500 and kind != "overloaded_error":
+            return ModelError(f"{prefix}: {status} {kind}: {message}", **where)
+        cause = ("rate limited" if status == 429 else "overloaded"
+                 if status == 529 or kind == "overloaded_error" else "server error")
+        wait = parse_retry_after(exc.response.headers.get("retry-after"), self.max_backoff)
+        return Retriable(f"{cause} ({status})", retry_after=wait)
 
 
 def _describe(exc: anthropic.APIStatusError) -> tuple[int, str, str]:

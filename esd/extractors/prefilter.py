@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from esd.extractors.rules import compile_any
+from esd.extractors.transcript import customer_turns, ticket_id
 from esd.models import Attendee, Call, Ticket
-from esd.pipeline.extract import customer_turns, ticket_id
-from esd.pipeline.rules import compile_any
 from esd.references.schema import Phrase, Taxonomy
 from esd.text import fold, sentence_spans
 

@@ -15,8 +15,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
+from esd.extractors.base import Progress
+from esd.extractors.transcript import Turn, customer_turns, ticket_id
 from esd.models import Call, Mention, Ticket
-from esd.pipeline.extract import Progress, Turn, customer_turns, ticket_id
+from esd.references.phrases import MARKERS
 from esd.references.schema import Phrase, Taxonomy
 from esd.text import fold, sentence_spans
 
@@ -26,7 +28,6 @@ _SEP = r"[^\w\x00]+"
 _JOIN = "\x00"
 # A `{slot}` is one to four words or a number.
 _SLOT = rf"\w+(?:{_SEP}\w+){{0,3}}"
-MARKERS = ("if", "would", "considering", "thinking about")
 
 
 def phrase_pattern(phrase: Phrase) -> str:

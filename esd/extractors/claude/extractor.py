@@ -10,7 +10,7 @@ For each call and ticket of the window:
 4. the rest are packed into requests (many sources each, the taxonomy part of the
    prompt cached) and sent through the Message Batches API (half price), or directly
    with `--no-batch`; `--max-cost` refuses to send anything when the estimate is over;
-5. every answer is verified (`esd.claude.verify`) and merged with the rule mentions: on
+5. every answer is verified (`esd.extractors.claude.verify`) and merged with the rule mentions: on
    a sentence the rules matched, the rule mention stands; the model adds the rest.
 
 If the model keeps failing, the run fails with exit 4, or, with
@@ -27,15 +27,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from esd.claude import prompt
-from esd.claude.client import ClaudeClient, Reply
-from esd.claude.cost import Prices, Usage
-from esd.claude.verify import Verifier, normalise
-from esd.errors import InputError, SourceError
+from esd.errors import BudgetExceeded, SourceError
+from esd.extractors.base import Progress
+from esd.extractors.claude import prompt
+from esd.extractors.claude.client import ClaudeClient, Reply
+from esd.extractors.claude.cost import Prices, Usage
+from esd.extractors.claude.verify import Verifier, normalise
+from esd.extractors.prefilter import Excerpt, Prefilter, estimate_tokens
+from esd.extractors.rules import RuleExtractor
 from esd.models import Call, ExtractionReport, Mention, Ticket
-from esd.pipeline.extract import Progress
-from esd.pipeline.prefilter import Excerpt, Prefilter, estimate_tokens
-from esd.pipeline.rules import RuleExtractor
 from esd.references.schema import Taxonomy
 
 log = logging.getLogger("esd.claude")
@@ -70,10 +70,6 @@ class MemoryCache:
         self.answers.update(answers)
 
 
-class BudgetExceeded(InputError):
-    """`--max-cost` refused the run before anything was sent (exit 2)."""
-
-
 @dataclass(frozen=True)
 class Estimate:
     requests: int
@@ -94,7 +90,7 @@ class _Plan:
 
 
 class ClaudeExtractor:
-    """An `Extractor` (esd.pipeline.extract) backed by Claude."""
+    """An `Extractor` (esd.extractors.base) backed by Claude."""
 
     name = "claude"
 
@@ -180,7 +176,7 @@ class ClaudeExtractor:
                 f"--max-cost {self.max_cost:g}: Claude extraction of this run is "
                 f"estimated at ${estimate.usd:.2f} ({estimate.requests} requests, "
                 f"~{estimate.input_tokens:,} input tokens); nothing was sent. Raise "
-                "--max-cost, or run with --extractor rules.")
+                "--max-cost, or run with --extractor rules.", source="anthropic")
         try:
             answers = self._answers(plan, progress)
         except SourceError as exc:
