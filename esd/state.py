@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from esd.errors import InputError
+from esd.errors import InputError, SourceError
 from esd.format import utc_z
 
 DEFAULT_PATH = "esd-state.db"
@@ -135,15 +135,14 @@ class State:
             try:
                 connection = psycopg.connect(target)
             except psycopg.OperationalError as exc:
-                from esd.errors import SourceError
-
                 # The message may carry the host, never the password (psycopg masks it).
-                raise SourceError(f"state database: cannot connect ({type(exc).__name__})"
-                                  ) from None
+                raise SourceError(f"state database: cannot connect ({type(exc).__name__})",
+                                  source="state") from None
             return cls(Database(connection, postgres=True))
         path = Path(target)
         if path.parent and not path.parent.exists():
-            raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist")
+            raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist",
+                             field="ESD_STATE")
         return cls(Database(sqlite3.connect(path), postgres=False))
 
     def close(self) -> None:

@@ -94,4 +94,5 @@ def write_fallback(folder: Path, as_of: datetime, files: dict[str, str],
 def missed_error(missed: list[tuple[str, str]], fallback: Path) -> DeliveryError:
     lines = "\n  ".join(f"{email}: {reason}" for email, reason in missed)
     return DeliveryError(f"{len(missed)} digest(s) not delivered (written to {fallback}/; "
-                         f"the next `esd run` for this window sends only these):\n  {lines}")
+                         f"the next `esd run` for this window sends only these):\n  {lines}",
+                         source="slack")

@@ -94,7 +94,8 @@ class SlackDelivery:
         email = str(marker.get("owner", channel))
         messages = to_blocks(markdown)
         if not messages:
-            raise DeliveryError(f"Slack delivery to {email}: the digest is empty")
+            raise DeliveryError(f"Slack delivery to {email}: the digest is empty",
+                                source="slack")
         text = fallback_text(markdown)
         posted: list[str] = []
         for part, blocks in enumerate(messages, start=1):
@@ -110,7 +111,8 @@ class SlackDelivery:
             except DeliveryError as exc:
                 if posted:
                     raise DeliveryError(f"{exc} (after posting part {len(posted)} of "
-                                        f"{len(messages)})") from None
+                                        f"{len(messages)})", source=exc.source,
+                                        endpoint=exc.endpoint) from None
                 raise
             posted.append(response["ts"])
         return posted
@@ -157,11 +159,13 @@ class SlackDelivery:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             if data.get("error") in tolerate:
                 return None
-            raise DeliveryError(_describe(csm, method, exc.response)) from None
+            raise DeliveryError(_describe(csm, method, exc.response), source="slack",
+                                endpoint=method) from None
         except (SlackClientError, OSError) as exc:
             reason = type(exc).__name__
             raise DeliveryError(f"Slack {method} failed for {csm}: could not reach "
-                                f"{self._host} ({reason})") from None
+                                f"{self._host} ({reason})", source="slack",
+                                endpoint=method) from None
 
 
 def _describe(csm: str, method: str, response: Any) -> str:
