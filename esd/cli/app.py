@@ -1,0 +1,72 @@
+"""The Typer app and what runs before every command: .env, esd.toml, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from dotenv import load_dotenv
+
+from esd.cli.output import fail
+from esd.config import load_toml
+from esd.errors import EsdError, InputError
+from esd.redact import SecretFilter
+
+app = typer.Typer(
+    help="Weekly expansion-signal digests for Customer Success teams.\n\n"
+    "Reads a week of CSM calls, usage anomalies and support tickets, finds accounts with "
+    "concrete expansion intent, and writes one short digest per CSM: at most three strong "
+    "signals, each with its SKU, verbatim evidence and one next action.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+COMMANDS_WITH_DEFAULTS = ("dry-run", "run", "coverage", "check", "pull", "eval", "segment")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Settings file (default ./esd.toml, or ESD_CONFIG).")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Log every API request (method, path, status, time) to "
+        "stderr. Credentials are never logged.")] = False,
+) -> None:
+    """Load .env (never overriding the environment) and esd.toml."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    path = config or Path(os.environ.get("ESD_CONFIG", "esd.toml"))
+    if config is not None and not path.is_file():
+        fail(InputError(f"{path}: config file not found", file=str(path)))
+    try:
+        data = load_toml(path)
+    except EsdError as exc:
+        fail(exc)
+    # [defaults] applies below flags and environment variables; the rest is for sources.
+    defaults = {k.replace("-", "_"): v for k, v in data.get("defaults", {}).items()}
+    ctx.default_map = {name: dict(defaults) for name in COMMANDS_WITH_DEFAULTS}
+    ctx.obj = data
+    _setup_logging(verbose)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(SecretFilter(os.environ))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("esd")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def exit_with(code: int) -> None:
+    """End the command with `code` (nothing to do for 0)."""
+    if code:
+        raise typer.Exit(code)
+
+

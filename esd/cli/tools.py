@@ -1,0 +1,165 @@
+"""The team's other commands: esd segment, esd eval, esd check and esd init."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from esd.app import check as check_app
+from esd.app import evaluate
+from esd.app import init as init_app
+from esd.app import segment as segment_app
+from esd.app.settings import Settings
+from esd.cli.app import app, exit_with
+from esd.cli.options import (
+    DATA,
+    AsJson,
+    InputDir,
+    Quiet,
+    References,
+    shared,
+)
+from esd.cli.output import (
+    err_console,
+    fail,
+    is_quiet,
+    out_console,
+    print_segmentation,
+)
+from esd.errors import EsdError
+
+
+@app.command()
+@shared(*DATA, "model", "batch", "max_cost", templates=(Annotated[Path | None, typer.Option(
+    "--templates", envvar="ESD_TEMPLATES", file_okay=False,
+    help="Folder with segmentation.md.j2 (default ./templates if present, else the "
+    "built-in one).")], None), extractor=(Annotated[str, typer.Option(
+        "--extractor", envvar="ESD_EXTRACTOR", metavar="rules|claude|auto",
+        help="Where this week's signals come from (expansion potential). Default rules: "
+        "no model cost; claude reuses the answers the weekly run cached.")], "rules"))
+def segment(
+    ctx: typer.Context,
+    settings: Settings,
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_SEGMENT_OUT", file_okay=False,
+        help="Folder for segmentation.md, segmentation.json and segmentation.html.")]
+    = Path("segmentation"),
+    csms: Annotated[int | None, typer.Option(
+        "--csms", envvar="ESD_CSMS", min=0,
+        help="CSM headcount to allocate (default: the owners in accounts.json).")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", envvar="ESD_STATE", metavar="PATH|URL",
+        help="Where quarterly snapshots are kept (default ./esd-state.db).")] = None,
+    no_state: Annotated[bool, typer.Option(
+        "--no-state", help="Neither read nor record quarterly snapshots (no movers).")]
+    = False,
+    quiet: Quiet = None,
+) -> None:
+    """The customer segmentation model: tiers calibrated to the ARR distribution, health,
+    expansion potential, CS motion and CSM allocation per tier, and tier movers.
+
+    Writes OUT/segmentation.md, OUT/segmentation.json and OUT/segmentation.html (one
+    self-contained page with charts). Records this quarter's snapshot of every account
+    in the state database; earlier quarters drive the promotion and demotion rules.
+
+    Example usage:
+
+        esd segment --input-dir examples/portfolio --as-of 2026-11-23 --out segmentation
+    """
+    try:
+        done = segment_app.segment(settings, out, state, not no_state, csms)
+    except EsdError as exc:
+        fail(exc)
+    if not is_quiet(quiet):
+        print_segmentation(done)
+
+
+@app.command("eval")
+@shared("references", "extractor", "model", "max_cost", batch=False)
+def eval_(
+    ctx: typer.Context,
+    settings: Settings,
+    gold: Annotated[Path, typer.Option(
+        "--gold", envvar="ESD_GOLD", file_okay=False,
+        help="Folder with the input files, labels.json and optionally references/.")],
+    as_json: AsJson = False,
+) -> None:
+    """Score an extractor against labeled sentences: precision and recall per SKU and for
+    not_signal, and the prefilter's recall and token share.
+
+    Example usage:
+
+        esd eval --gold examples/gold --extractor rules
+        esd eval --gold examples/gold --extractor claude --json
+    """
+    try:
+        done = evaluate.run_eval(settings, gold)
+    except EsdError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(done.to_json(), indent=2))
+        return
+    out_console.print(done.text(), soft_wrap=True)
+    if done.cost:
+        out_console.print(f"Claude ({done.cost['model']}): {done.cost['requests']} requests, "
+                          f"${done.cost['cost_usd']:.2f} at list prices.")
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    references: References = Path("references"),
+    input_dir: InputDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lint the reference files, and with --input-dir the inputs against them.
+
+    Errors: unparsable rows, a SKU without action rows, an action that fails the
+    vague-language filter, a call trigger that can never fire, an account segment with
+    no baseline. With Gainsight credentials set (and no --input-dir), also the Gainsight
+    object and field names of esd.toml, checked with Gainsight's describe API. Exits 2
+    if there is any problem, 4 if Gainsight cannot be reached.
+
+    Example usage:
+
+        esd check --references references --input-dir examples/portfolio
+    """
+    try:
+        done = check_app.check(references, input_dir, toml=ctx.obj or {})
+    except EsdError as exc:
+        fail(exc)
+    problems = done.problems
+    if as_json:
+        print(json.dumps({"ok": not problems,
+                          "problems": [p.model_dump() for p in problems]}, indent=2))
+    else:
+        for p in problems:
+            err_console.print(str(p), markup=False, soft_wrap=True)
+        if not problems:
+            out_console.print(f"{references}: reference files OK")
+        else:
+            err_console.print(f"{len(problems)} problem(s) found", markup=False)
+    exit_with(done.exit_code)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to scaffold.", file_okay=False)]
+    = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Scaffold references/, templates/ and .env.example into DIRECTORY.
+
+    Example usage:
+
+        esd init my-cs-team && cd my-cs-team && esd check
+    """
+    try:
+        done = init_app.init(directory, force=force)
+    except EsdError as exc:
+        fail(exc)
+    for path in done.written:
+        out_console.print(f"wrote {path}")

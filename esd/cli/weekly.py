@@ -1,0 +1,166 @@
+"""The weekly commands: esd dry-run, esd run, esd coverage and esd pull."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from esd.app import coverage as coverage_app
+from esd.app import digest
+from esd.app import pull as pull_app
+from esd.app.settings import Settings
+from esd.cli.app import app, exit_with
+from esd.cli.options import (
+    DATA,
+    EXTRACTION,
+    AsJson,
+    Quiet,
+    StateTarget,
+    shared,
+)
+from esd.cli.output import (
+    ProgressBar,
+    error,
+    fail,
+    is_quiet,
+    out_console,
+    print_coverage,
+    print_delivery,
+    print_digests,
+)
+from esd.errors import EsdError
+
+
+@app.command("dry-run")
+@shared(*DATA, "cap_per_csm", "templates", *EXTRACTION)
+def dry_run(
+    ctx: typer.Context,
+    settings: Settings,
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_OUT", file_okay=False,
+        help="Folder for the digests and run.json.")] = Path("digests"),
+    quiet: Quiet = None,
+) -> None:
+    """Build every CSM's digest and write them to a folder; never posts anything.
+
+    Writes OUT/<owner_email>.md per CSM and OUT/run.json. The folder is replaced as a
+    whole, so a failed run leaves the previous output untouched.
+
+    Example usage:
+
+        esd dry-run --input-dir examples/portfolio --as-of 2026-11-23 --out digests
+    """
+    quiet = is_quiet(quiet)
+    try:
+        with ProgressBar.unless(quiet) as progress:
+            done = digest.dry_run(settings, out, progress,
+                                  progress.reading if progress else None)
+    except EsdError as exc:
+        fail(exc)
+    if not quiet:
+        print_digests(done)
+
+
+@app.command()
+@shared(*DATA, "cap_per_csm", "templates", *EXTRACTION)
+def run(
+    ctx: typer.Context,
+    settings: Settings,
+    state: StateTarget = None,
+    fallback: Annotated[Path, typer.Option(
+        "--fallback", envvar="ESD_FALLBACK", file_okay=False,
+        help="Where digests that could not be delivered are written.")] = Path("undelivered"),
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Post again to CSMs already delivered for this window.")] = False,
+    quiet: Quiet = None,
+) -> None:
+    """Build every CSM's digest and send each as a personal Slack DM, once per window.
+
+    Reads the live sources (or --input-dir), records the run in the state database, and
+    skips CSMs already delivered for the window. If some deliveries fail, the others
+    still go out, the missed digests are written to --fallback, the run exits 4 naming
+    who was missed, and the next run for the same window sends only those.
+
+    Example usage:
+
+        esd run --as-of 2026-11-23
+        esd run --input-dir pulled/2026-11-23 --as-of 2026-11-23 --state postgresql://...
+    """
+    quiet = is_quiet(quiet)
+    try:
+        with ProgressBar.unless(quiet) as progress:
+            done = digest.run_weekly(settings, state, fallback, resend, progress,
+                                     progress.reading if progress else None)
+    except EsdError as exc:
+        fail(exc)
+    if done.error:
+        error(done.error)
+    elif not quiet:
+        print_delivery(done)
+    exit_with(done.exit_code)
+
+
+@app.command()
+@shared(*DATA, "extractor", "model", "batch")
+def coverage(ctx: typer.Context, settings: Settings, as_json: AsJson = False) -> None:
+    """Pre-flight: call coverage for the window, what a run would drop, and what the
+    Claude extraction would cost.
+
+    Exits 3 when coverage is below the 40% abort threshold, so a workflow can gate on it.
+
+    Example usage:
+
+        esd coverage --input-dir examples/portfolio --as-of 2026-11-23
+    """
+    try:
+        report = coverage_app.coverage(settings)
+    except EsdError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print_coverage(report)
+    for message in report.errors:
+        error(message)
+    exit_with(report.exit_code)
+
+
+@app.command()
+@shared("as_of", "window_days")
+def pull(
+    ctx: typer.Context,
+    settings: Settings,
+    out: Annotated[Path, typer.Option(
+        "--out", envvar="ESD_OUT", file_okay=False,
+        help="Folder for the input files read from the live sources.")] = Path("pulled"),
+    quiet: Quiet = None,
+) -> None:
+    """Read the window from the live sources and write it as input files.
+
+    Writes accounts.json, calls.json, usage_events.json, support_tickets.json and (when
+    the usage source has them) stakeholder_changes.json, so the run can be replayed and
+    debugged offline with --input-dir. Sources: Gong (calls), Gainsight (accounts, usage
+    anomalies, stakeholder changes) and the ticket system of ESD_TICKET_SOURCE.
+
+    Example usage:
+
+        esd pull --as-of 2026-11-23 --out pulled/2026-11-23
+        esd dry-run --input-dir pulled/2026-11-23 --as-of 2026-11-23
+    """
+    quiet = is_quiet(quiet)
+    try:
+        with ProgressBar.unless(quiet) as progress:
+            done = pull_app.pull(settings, out, progress.reading if progress else None)
+    except EsdError as exc:
+        fail(exc)
+    if not quiet:
+        for h in done.health:
+            unmapped = f", {h.unmapped} unmapped (dropped)" if h.unmapped else ""
+            out_console.print(f"{h.system}: {h.records} records{unmapped}, "
+                              f"{h.requests} requests")
+        out_console.print(f"Wrote the input files to {out}/")
+
+
