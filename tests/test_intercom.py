@@ -359,8 +359,8 @@ def test_first_customer_message_when_a_teammate_started():
 def test_next_page_body_keeps_the_query():
     cfg = IntercomConfig(token="x", per_page=10)
     first = intercom.search_body(cfg, WINDOW)
-    assert intercom._next_body(first, {"pages": {"next": None}}) is None
-    second = intercom._next_body(first, {"pages": {"next": {"starting_after": "abc"}}})
+    assert intercom.NEXT_PAGE(first, {"pages": {"next": None}}) is None
+    second = intercom.NEXT_PAGE(first, {"pages": {"next": {"starting_after": "abc"}}})
     assert second == {**first, "pagination": {"per_page": 10, "starting_after": "abc"}}
 
 

@@ -14,8 +14,8 @@ and counted in `Pulled.unmapped`, never guessed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, secret, setting
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.errors import InputError, SourceError
+from esd.connectors.paging import follow_cursor
+from esd.errors import InputError
+from esd.format import parse_time, utc_z
 from esd.models import Attendee, Call, Utterance, Window
 
 SYSTEM = "Gong"
@@ -35,6 +37,8 @@ CUSTOMER_AFFILIATION = "External"  # Party.affiliation: Internal | External | Un
 UNKNOWN_SPEAKER = "Unknown speaker"  # a speakerId with no party: never a customer
 # "Basic" context carries the CRM object ids, all esd reads; "Extended" adds field values.
 CONTENT_SELECTOR = {"context": "Basic", "exposedFields": {"parties": True}}
+# Every list answer pages with records.cursor: repeat the identical body plus the cursor.
+NEXT_PAGE = follow_cursor(("records", "cursor"), "cursor")
 TOML_KEYS = ("base_url", "workspace_id", "account_object", "crm_system",
              "requests_per_second", "transcript_batch")
 
@@ -107,13 +111,19 @@ def open_source(cfg: GongConfig) -> Source:
 def fetch_calls(source: Source, cfg: GongConfig, window: Window,
                 known_accounts: set[str]) -> Pulled[Call]:
     """The calls that started in `window` on known accounts, with their transcripts."""
-    flt: dict[str, Any] = {"fromDateTime": _iso(window.start), "toDateTime": _iso(window.end)}
+    # Gong's filter is to the second: ask for whole seconds around the window, trim here.
+    end = window.end + (timedelta(seconds=1) if window.end.microsecond else timedelta())
+    flt: dict[str, Any] = {"fromDateTime": utc_z(window.start), "toDateTime": utc_z(end)}
     if cfg.workspace_id:
         flt["workspaceId"] = cfg.workspace_id
     pulled: Pulled[Call] = Pulled()
     kept: dict[str, dict] = {}  # call id -> raw call, in Gong's order
-    for page in _pages(source, CALLS_PATH, {"filter": flt, "contentSelector": CONTENT_SELECTOR}):
-        for raw in _list(page.get("calls")):
+    first = {"filter": flt, "contentSelector": CONTENT_SELECTOR}
+    for page in source.pages("POST", CALLS_PATH, first, NEXT_PAGE):
+        for raw in _list(_dict(page).get("calls")):
+            started = parse_time(_dict(_dict(raw).get("metaData")).get("started"))
+            if started is not None and started not in window:
+                continue
             account = _account_id(raw, cfg.account_object, cfg.crm_system)
             call_id = _str(_dict(_dict(raw).get("metaData")).get("id"))
             if account is None or account not in known_accounts or call_id is None:
@@ -136,29 +146,12 @@ def fetch_transcripts(source: Source, call_ids: list[str], batch: int) -> dict[s
     out: dict[str, list] = {}
     for i in range(0, len(call_ids), batch):
         body = {"filter": {"callIds": call_ids[i:i + batch]}}
-        for page in _pages(source, TRANSCRIPT_PATH, body):
-            for entry in _list(page.get("callTranscripts")):
+        for page in source.pages("POST", TRANSCRIPT_PATH, body, NEXT_PAGE):
+            for entry in _list(_dict(page).get("callTranscripts")):
                 call_id = _str(_dict(entry).get("callId"))
                 if call_id and _list(entry.get("transcript")):
                     out.setdefault(call_id, []).extend(entry["transcript"])
     return out
-
-
-def _pages(source: Source, path: str, body: dict) -> Iterator[dict]:
-    # Follow records.cursor, repeating the identical body; 404 (None) is an empty range.
-    seen: set[str] = set()
-    while True:
-        page = source.query(path, body)
-        if not isinstance(page, dict):
-            return
-        yield page
-        cursor = _str(_dict(page.get("records")).get("cursor"))
-        if not cursor:
-            return
-        if cursor in seen:
-            raise SourceError(f"{SYSTEM}: POST {path} returned the same cursor twice")
-        seen.add(cursor)
-        body = {**body, "cursor": cursor}
 
 
 def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
@@ -167,7 +160,7 @@ def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
     start time or an account id."""
     raw = _dict(raw)
     meta = _dict(raw.get("metaData"))
-    call_id, started = _str(meta.get("id")), _time(meta.get("started"))
+    call_id, started = _str(meta.get("id")), parse_time(meta.get("started"))
     account = _account_id(raw, account_object, crm_system)
     if not (call_id and started and account):
         return None
@@ -214,19 +207,6 @@ def _account_id(raw: Any, account_object: str, crm_system: str | None) -> str | 
             if obj.get("objectType") == account_object and _str(obj.get("objectId")):
                 return _str(obj.get("objectId"))
     return None
-
-
-def _iso(moment: datetime) -> str:
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _str(value: Any) -> str | None:

@@ -21,8 +21,10 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, secret, setting
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.connectors.tickets import parse_time, ticket_text
+from esd.connectors.paging import page_number
+from esd.connectors.tickets import ticket_text
 from esd.errors import InputError, SourceError
+from esd.format import parse_time, utc_z
 from esd.models import Ticket, Window
 
 SYSTEM = "Help Scout"
@@ -36,6 +38,7 @@ RETRY_AFTER_HEADER = ("X-RateLimit-Retry-After", "Retry-After")  # api-notes §5
 ACCOUNT_FIELD = "Account ID"  # conversation custom field (by name)
 ORG_PROPERTY = "account-id"  # organization property (by slug)
 REQUESTS_PER_MINUTE = 200  # plan-dependent and shared by every app of the account
+NEXT_PAGE = page_number(("page", "totalPages"))
 # "modifiedSince" filters on "modified after": start a little early, then filter on createdAt.
 MODIFIED_MARGIN = timedelta(minutes=1)
 
@@ -100,7 +103,7 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
     the window's conversations are counted in `unmapped`."""
     _sign_in(source, cfg)
     organizations = _Organizations(source, cfg.org_property)
-    params = {"status": "all", "modifiedSince": _iso(window.start - MODIFIED_MARGIN),
+    params = {"status": "all", "modifiedSince": utc_z(window.start - MODIFIED_MARGIN),
               "sortField": "createdAt", "sortOrder": "asc", "embed": "threads"}
     pulled: Pulled[Ticket] = Pulled()
     seen: set[Any] = set()
@@ -140,23 +143,19 @@ def _sign_in(source: Source, cfg: HelpScoutConfig) -> None:
                                      "client_secret": cfg.app_secret.get_secret_value()})
     token = (body or {}).get("access_token")
     if not token:
-        raise SourceError(f"{SYSTEM}: POST {TOKEN_PATH} issued no access_token")
+        raise source.error(SourceError, "POST", TOKEN_PATH, "issued no access_token")
     auth.token = token
 
 
 def _pages(source: Source, path: str, params: Mapping[str, Any]) -> Iterator[dict]:
     # HAL pages: page=1..page.totalPages (api-notes §5). A 404 on a sub-resource is empty.
-    number = 1
-    while True:
-        body = source.get(path, {**params, "page": number})
-        if body is None:
-            if path == CONVERSATIONS_PATH:  # not "nothing there": the wrong base URL
-                raise SourceError(f"{SYSTEM}: GET {path} answered 404 Not Found")
-            return
-        yield body
-        if number >= ((body.get("page") or {}).get("totalPages") or 0):
-            return
-        number += 1
+    def fetch(request: dict[str, Any]) -> Any:
+        body = source.get(path, request)
+        if body is None and path == CONVERSATIONS_PATH:  # not "nothing there": wrong URL
+            raise source.error(SourceError, "GET", path, "answered 404 Not Found")
+        return body
+
+    yield from source.pages("GET", path, {**params, "page": 1}, NEXT_PAGE, fetch)
 
 
 class _Organizations:
@@ -228,8 +227,3 @@ def _to_ticket(conv: Mapping[str, Any], account_id: str,
 def _embedded(page: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     # `_embedded` is left out entirely when there are no results.
     return (page.get("_embedded") or {}).get(key) or []
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-

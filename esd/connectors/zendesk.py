@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from esd.connectors.base import Pulled, setting
 from esd.connectors.http import BearerAuth, RateLimiter, Source, make_client
-from esd.connectors.tickets import parse_time, ticket_text
+from esd.connectors.paging import dig
+from esd.connectors.tickets import ticket_text
 from esd.errors import InputError, SourceError
+from esd.format import parse_time
 from esd.models import Ticket, Window
 
 SYSTEM = "Zendesk"
@@ -133,20 +135,23 @@ def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
 
 def _export_pages(source: Source, cfg: ZendeskConfig, window: Window) -> Iterator[dict]:
     # First page by start_time, then after_cursor until end_of_stream (api-notes §3).
-    fixed = {"include": SIDELOAD, "per_page": cfg.page_size}
-    params: dict[str, Any] = {"start_time": int(window.start.timestamp()), **fixed}
-    seen: set[str] = set()
-    while True:
-        body = source.get(EXPORT_PATH, params) or {}
-        yield body
-        if body.get("end_of_stream", True):
-            return
-        cursor = body.get("after_cursor")
-        if not cursor or cursor in seen:
-            raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} gave no new after_cursor before "
-                              "end_of_stream")
-        seen.add(cursor)
-        params = {"cursor": cursor, **fixed}
+    first = {"start_time": int(window.start.timestamp()), "include": SIDELOAD,
+             "per_page": cfg.page_size}
+    for page in source.pages("GET", EXPORT_PATH, first, _next_export_page):
+        yield page if isinstance(page, dict) else {}
+
+
+def _next_export_page(params: dict[str, Any], page: Any) -> dict[str, Any] | None:
+    """The export's next request: its `after_cursor` in place of `start_time`, until
+    `end_of_stream`; a page that is not the end yet names no cursor is an error."""
+    if not isinstance(page, dict) or page.get("end_of_stream", True):
+        return None
+    cursor = dig(page, "after_cursor")
+    if not cursor:
+        raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} gave no new after_cursor before "
+                          "end_of_stream", source=SYSTEM, endpoint=f"GET {EXPORT_PATH}")
+    rest = {k: v for k, v in params.items() if k not in ("start_time", "cursor")}
+    return {"cursor": cursor, **rest}
 
 
 def _account_id(org: Mapping[str, Any], account_key: str, known: Set[str]) -> str | None:
