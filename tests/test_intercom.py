@@ -303,7 +303,7 @@ def test_settings_environment_then_toml_then_defaults():
 @pytest.mark.parametrize("section, field", [({"per_page": 151}, "per_page"),
                                             ({"version": 2.14}, "version")])
 def test_bad_toml_values_are_input_errors(section, field):
-    with pytest.raises(InputError, match=rf"esd.toml \[intercom\] {field}"):
+    with pytest.raises(InputError, match=rf"^esd.toml \[intercom\]: {field}: "):
         IntercomConfig.from_env({"INTERCOM_ACCESS_TOKEN": "t0k"}, section)
 
 

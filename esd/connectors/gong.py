@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
 from esd.connectors.paging import follow_cursor
 from esd.errors import InputError
@@ -39,16 +40,18 @@ UNKNOWN_SPEAKER = "Unknown speaker"  # a speakerId with no party: never a custom
 CONTENT_SELECTOR = {"context": "Basic", "exposedFields": {"parties": True}}
 # Every list answer pages with records.cursor: repeat the identical body plus the cursor.
 NEXT_PAGE = follow_cursor(("records", "cursor"), "cursor")
-TOML_KEYS = ("base_url", "workspace_id", "account_object", "crm_system",
-             "requests_per_second", "transcript_batch")
 
 log = logging.getLogger("esd.gong")
 
 
-class GongConfig(BaseModel):
+class GongConfig(Section):
     """Where Gong lives, how to sign in, and how a call maps to an account."""
 
-    model_config = ConfigDict(extra="forbid")
+    SECTION: ClassVar[str] = "gong"
+    ENV: ClassVar[Mapping[str, str]] = {
+        "base_url": "GONG_BASE_URL", "workspace_id": "GONG_WORKSPACE_ID",
+        "account_object": "GONG_ACCOUNT_OBJECT", "crm_system": "GONG_CRM_SYSTEM"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"access_key", "access_key_secret"})
 
     base_url: str = DEFAULT_BASE_URL
     access_key: SecretStr
@@ -59,27 +62,17 @@ class GongConfig(BaseModel):
     requests_per_second: float = Field(3.0, gt=0)
     transcript_batch: int = Field(100, ge=1)  # call ids per transcript request
 
+    @field_validator("workspace_id", "account_object", "crm_system", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        # a workspace id written as a toml number is fine
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @classmethod
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> GongConfig:
         """Credentials from the environment; settings from env, else esd.toml `[gong]`."""
-        unknown = sorted(set(section) - set(TOML_KEYS))
-        if unknown:
-            raise InputError(f"esd.toml [gong]: unknown key {unknown[0]!r} "
-                             f"(known: {', '.join(TOML_KEYS)})")
         key, key_secret = _credentials(env)
-        values = {k: section[k] for k in TOML_KEYS if k in section}
-        values["base_url"] = setting(env, section, "GONG_BASE_URL", "base_url", DEFAULT_BASE_URL)
-        for var, k in (("GONG_WORKSPACE_ID", "workspace_id"),
-                       ("GONG_ACCOUNT_OBJECT", "account_object"),
-                       ("GONG_CRM_SYSTEM", "crm_system")):
-            if (value := setting(env, section, var, k)) is not None:
-                values[k] = str(value)  # a workspace id written as a toml number is fine
-        try:
-            return cls(access_key=key, access_key_secret=key_secret, **values)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise InputError(f"esd.toml [gong] {where}: {err['msg']}") from None
+        return load_section(cls, section, env, access_key=key, access_key_secret=key_secret)
 
 
 def _credentials(env: Mapping[str, str]) -> tuple[SecretStr, SecretStr]:

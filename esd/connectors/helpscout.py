@@ -14,16 +14,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
 from esd.connectors.paging import page_number
 from esd.connectors.tickets import ticket_text
-from esd.errors import InputError, SourceError
+from esd.errors import SourceError
 from esd.format import parse_time, utc_z
 from esd.models import Ticket, Window
 
@@ -43,8 +44,15 @@ NEXT_PAGE = page_number(("page", "totalPages"))
 MODIFIED_MARGIN = timedelta(minutes=1)
 
 
-class HelpScoutConfig(BaseModel):
+class HelpScoutConfig(Section):
     """Where Help Scout is, the app credentials, and where the account id lives."""
+
+    SECTION: ClassVar[str] = "helpscout"
+    ENV: ClassVar[Mapping[str, str]] = {
+        "base_url": "HELPSCOUT_URL", "account_field": "HELPSCOUT_ACCOUNT_FIELD",
+        "org_property": "HELPSCOUT_ORG_PROPERTY",
+        "requests_per_minute": "HELPSCOUT_REQUESTS_PER_MINUTE"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"app_id", "app_secret"})
 
     base_url: str = BASE_URL
     app_id: SecretStr
@@ -57,23 +65,9 @@ class HelpScoutConfig(BaseModel):
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> HelpScoutConfig:
         """Settings from the environment and esd.toml's [helpscout]; a missing credential
         is an InputError naming its variable."""
-        values = {
-            "app_id": secret(env, "HELPSCOUT_APP_ID", SYSTEM),
-            "app_secret": secret(env, "HELPSCOUT_APP_SECRET", SYSTEM),
-            "base_url": setting(env, section, "HELPSCOUT_URL", "base_url", BASE_URL),
-            "account_field": setting(env, section, "HELPSCOUT_ACCOUNT_FIELD", "account_field",
-                                     ACCOUNT_FIELD),
-            "org_property": setting(env, section, "HELPSCOUT_ORG_PROPERTY", "org_property",
-                                    ORG_PROPERTY),
-            "requests_per_minute": setting(env, section, "HELPSCOUT_REQUESTS_PER_MINUTE",
-                                           "requests_per_minute", REQUESTS_PER_MINUTE),
-        }
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = [f"esd.toml [helpscout] {'.'.join(map(str, e['loc']))}: {e['msg']}"
-                        for e in exc.errors(include_url=False)]
-            raise InputError("; ".join(problems), problems) from None
+        return load_section(cls, section, env,
+                            app_id=secret(env, "HELPSCOUT_APP_ID", SYSTEM),
+                            app_secret=secret(env, "HELPSCOUT_APP_SECRET", SYSTEM))
 
 
 class TokenAuth(httpx.Auth):

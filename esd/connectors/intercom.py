@@ -19,15 +19,16 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import BearerAuth, Source, make_client
 from esd.connectors.paging import follow_cursor
 from esd.connectors.tickets import ticket_text
-from esd.errors import InputError, SourceError
+from esd.errors import SourceError
 from esd.format import parse_time
 from esd.models import Ticket, Window
 
@@ -47,8 +48,13 @@ SUBJECT_LIMIT = 250  # a subject taken from a message's first line is capped her
 _LINE_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|pre|tr)\s*>|\n", re.I)
 
 
-class IntercomConfig(BaseModel):
+class IntercomConfig(Section):
     """Where and how to read Intercom: environment first, then esd.toml `[intercom]`."""
+
+    SECTION: ClassVar[str] = "intercom"
+    ENV: ClassVar[Mapping[str, str]] = {"base_url": "INTERCOM_URL",
+                                        "version": "INTERCOM_VERSION"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"token"})
 
     token: SecretStr
     base_url: str = DEFAULT_URL
@@ -62,25 +68,7 @@ class IntercomConfig(BaseModel):
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> IntercomConfig:
         """Settings from `env` (INTERCOM_*) and the `[intercom]` table; a missing
         INTERCOM_ACCESS_TOKEN or a bad table value is an InputError (exit 2)."""
-        token = secret(env, "INTERCOM_ACCESS_TOKEN", SYSTEM)
-        values = {
-            "token": token,
-            "base_url": setting(env, section, "INTERCOM_URL", "base_url", DEFAULT_URL),
-            "version": setting(env, section, "INTERCOM_VERSION", "version", DEFAULT_VERSION),
-            "account_key": section.get("account_key", DEFAULT_ACCOUNT_KEY),
-            "per_page": section.get("per_page", PER_PAGE),
-        }
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = [f"{_origin(env, str(e['loc'][0]))}: {e['msg']}"
-                        for e in exc.errors(include_url=False)]
-            raise InputError("\n".join(problems), problems) from None
-
-
-def _origin(env: Mapping[str, str], field: str) -> str:
-    var = {"base_url": "INTERCOM_URL", "version": "INTERCOM_VERSION"}.get(field)
-    return var if var and env.get(var) else f"esd.toml [intercom] {field}"
+        return load_section(cls, section, env, token=secret(env, "INTERCOM_ACCESS_TOKEN", SYSTEM))
 
 
 def open_source(cfg: IntercomConfig, **options: Any) -> Source:
