@@ -22,10 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from pydantic import Field
 
+from esd.config import Section
 from esd.connectors.paging import MAX_PAGES, NextRequest, iter_pages
 from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
 from esd.retry import Retriable, make_retrying, parse_reset, parse_retry_after
@@ -183,6 +185,22 @@ class Source:
         except ValueError:
             raise self.error(SourceError, method, path, f"answered {status} with a body "
                              "that is not JSON") from None
+
+
+class HttpConfig(Section):
+    """esd.toml `[http]`: the retry policy and page cap of every source."""
+
+    SECTION: ClassVar[str] = "http"
+
+    max_attempts: int = Field(5, gt=0, strict=True)  # per request, the first included
+    backoff_seconds: float = Field(0.5, gt=0, strict=True)  # first wait, doubled per attempt
+    max_wait_seconds: float = Field(60.0, gt=0, strict=True)  # cap on any wait
+    max_pages: int = Field(MAX_PAGES, gt=0, strict=True)  # per endpoint and window
+
+    def apply(self, source: Source) -> None:
+        """Set these values on `source`."""
+        source.max_attempts, source.backoff = self.max_attempts, self.backoff_seconds
+        source.max_delay, source.max_pages = self.max_wait_seconds, self.max_pages
 
 
 def make_client(base_url: str, auth: httpx.Auth | None = None,
