@@ -10,9 +10,12 @@ A `Source` is one live system. Connectors call `source.get(path, params)` or
 - read-only by construction: any method other than GET is refused unless the path is
   one the connector declared as a query (`query_paths`), before anything is sent;
 - errors as `SourceError` naming the system, method, path, status and vendor request
-  id, never the full URL, a header or a credential; 4xx other than 429 fail at once.
+  id, never the full URL, a header or a credential, with `source` and `endpoint` set;
+  4xx other than 429 fail at once;
+- paged reads through `source.pages(...)` (esd.connectors.paging), capped at
+  `max_pages` (esd.toml `[http]`, `HttpConfig`).
 
-Connectors never retry on their own.
+Connectors never retry or page on their own.
 """
 
 from __future__ import annotations
