@@ -3,6 +3,12 @@
 Secrets come only from the environment (a .env file may fill it); non-secret settings
 come from esd.toml (`--config FILE` or `ESD_CONFIG` to move it), and an environment
 variable wins over the file.
+
+Every esd.toml section a live source reads (`[gong]`, `[gainsight]`, `[zendesk]`,
+`[intercom]`, `[helpscout]`, `[http]`) is a `Section` model, built by `load_section` one
+way: unknown keys and wrong values are exit 2, each reported as one line
+`esd.toml [section]: key: message` (or `environment VAR: key: message` when the value
+came from an environment variable).
 """
 
 from __future__ import annotations
@@ -10,9 +16,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from esd.errors import InputError
+
+TOML = "esd.toml"
 
 TICKET_SYSTEMS = {
     # name -> environment variables whose presence means "credentials present"
@@ -61,3 +71,64 @@ def usage_source(env: Mapping[str, str], toml: Mapping[str, Any]) -> str:
         raise InputError(f"ESD_USAGE_SOURCE={chosen!r}: only 'gainsight' is supported; for a "
                          "warehouse, export the contract's input files and use --input-dir")
     return chosen
+
+
+class Section(BaseModel):
+    """The settings behind one esd.toml section; subclasses name it and say which
+    fields an environment variable may set (`ENV`) and which only the environment
+    holds (`SECRETS`: credentials, never read from the file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    SECTION: ClassVar[str] = ""
+    ENV: ClassVar[Mapping[str, str]] = {}  # field -> environment variable, which wins
+    SECRETS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def toml_keys(cls) -> list[str]:
+        return [name for name in cls.model_fields if name not in cls.SECRETS]
+
+
+S = TypeVar("S", bound=Section)
+
+
+def load_section(model: type[S], section: Any, env: Mapping[str, str] | None = None,
+                 **given: Any) -> S:
+    """`model` from its esd.toml table, environment variables over it (`model.ENV`),
+    then `given` (credentials and derived values) over both.
+
+    Raises InputError listing every unknown key and wrong value, one line each.
+    """
+    where = f"{TOML} [{model.SECTION}]"
+    if not isinstance(section, Mapping):
+        raise InputError(f"{where}: not a table", file=TOML, field=model.SECTION)
+    keys = model.toml_keys()
+    problems = [(key, f"{where}: {key}: unknown key (known: {', '.join(keys)})")
+                for key in section if key not in keys]
+    values = {key: value for key, value in section.items() if key in keys}
+    origins: dict[str, str] = {}
+    for name, var in model.ENV.items():
+        if env and env.get(var):
+            values[name], origins[name] = env[var], f"environment {var}"
+    values.update(given)
+    try:
+        result = model.model_validate(values)
+    except ValidationError as exc:
+        problems += validation_problems(exc, where, origins)
+        result = None
+    if problems:
+        lines = [line for _, line in problems]
+        raise InputError("\n".join(lines), lines, file=TOML, field=problems[0][0])
+    return result
+
+
+def validation_problems(exc: ValidationError, where: str,
+                        origins: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(key, line) per error of `exc`, the line `where: key: message` (`origins` names
+    the environment variable a field came from instead of `where`)."""
+    found = []
+    for err in exc.errors(include_url=False):
+        loc = [str(part) for part in err["loc"]] or ["(section)"]
+        key, message = ".".join(loc), err["msg"].removeprefix("Value error, ")
+        found.append((key, f"{(origins or {}).get(loc[0], where)}: {key}: {message}"))
+    return found

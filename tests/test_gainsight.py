@@ -182,15 +182,15 @@ def test_row_mappers():
     cfg = gs.GainsightConfig(base_url="http://x", token="t")
     row = {"SfdcAccountId": "001A", "Name": "Acme", "Arr": None, "RenewalDate": 1521743018667,
            "Segment__gc": "smb", "Tier__gc": None, "csm__gr.email": "a@x.com"}
-    account = gs._to_account(row, cfg)
+    account = gs.to_account(row, cfg)
     assert (account.arr, account.tier, account.renewal_date) == (0.0, "", date(2018, 3, 22))
     assert account.owner_email == "a@x.com" and account.owner_name is None
-    change = gs._to_change({"Company_ID__gr.SfdcAccountId": "001A", "Change_Type__gc": "New Hire",
+    change = gs.to_change({"Company_ID__gr.SfdcAccountId": "001A", "Change_Type__gc": "New Hire",
                             "Role__gc": "CTO", "Is_Champion__gc": "true",
                             "Occurred_At__gc": 1763251200000}, cfg)
     assert (change.change_type, change.is_champion) == ("new_hire", True)
     assert change.occurred_at == datetime(2025, 11, 16, tzinfo=UTC)
-    usage = gs._to_usage({"Company_ID__gr.SfdcAccountId": "001A", "Event_Type__gc": "e",
+    usage = gs.to_usage({"Company_ID__gr.SfdcAccountId": "001A", "Event_Type__gc": "e",
                           "Metric_Name__gc": "m", "Value_Current__gc": 3, "Delta_Pct__gc": "25.5",
                           "Occurred_At__gc": "2026-11-16T10:00:00+02:00"}, cfg)
     assert (usage.value_current, usage.value_baseline, usage.delta_pct) == (3.0, None, 25.5)
@@ -286,7 +286,7 @@ def test_bad_health_toml_names_the_key():
         gs.GainsightConfig.from_env(ENV, {"health_object": HEALTH_OBJECT,
                                           "health_fields": {"dau": "Dau__gc"}})
     assert exc.value.problems == [
-        "esd.toml [gainsight] health_fields: Value error, unknown key dau (known: account_id, "
+        "esd.toml [gainsight]: health_fields: unknown key dau (known: account_id, "
         "dau_mau, feature_adoption, csat, open_escalations, exec_access, champion_active, nps, "
         "seats_used, seats_licensed)"]
 
@@ -398,10 +398,10 @@ def test_bad_toml_names_the_key():
     with pytest.raises(InputError) as exc:
         gs.GainsightConfig.from_env(ENV, {"usage_fields": {"delta": "D__gc"}, "page_size": 9000})
     assert exc.value.problems == [
-        "esd.toml [gainsight] usage_fields: Value error, unknown key delta (known: account_id, "
+        "esd.toml [gainsight]: usage_fields: unknown key delta (known: account_id, "
         "event_id, event_type, metric_name, value_current, value_baseline, delta_pct, feature, "
         "occurred_at)",
-        "esd.toml [gainsight] page_size: Input should be less than or equal to 5000"]
+        "esd.toml [gainsight]: page_size: Input should be less than or equal to 5000"]
 
 
 # --- describe (esd check) -------------------------------------------------------------

@@ -199,7 +199,8 @@ def test_settings_from_env_and_toml():
     assert source.rate_limiter.interval == pytest.approx(1.0)
     assert source.query_paths == {TOKEN_PATH}
     source.close()
-    with pytest.raises(InputError, match=r"\[helpscout\] requests_per_minute"):
+    with pytest.raises(InputError, match=r"^esd.toml \[helpscout\]: requests_per_minute: "
+                       r"Input should be greater than 0$"):
         helpscout.HelpScoutConfig.from_env({"HELPSCOUT_APP_ID": "i",
                                             "HELPSCOUT_APP_SECRET": "s"},
                                            {"requests_per_minute": 0})

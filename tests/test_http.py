@@ -141,3 +141,21 @@ def test_reset_time_header_is_read_when_no_retry_after(api):
     api.fail_next("/v1/items", 429, headers={"X-RateLimit-Reset": str(int(time.time()) + 4)})
     plain.get("/v1/items")
     assert plain_waits[0] <= 0.5
+
+
+def test_errors_carry_source_and_endpoint(api):
+    src, _ = source(api, token="wrong")
+    with pytest.raises(SourceError) as exc:
+        src.get("/v1/items")
+    assert (exc.value.source, exc.value.endpoint) == ("Demo", "GET /v1/items")
+    assert (exc.value.reachable, exc.value.authorised) == (True, False)
+    api.fail_next("/v1/query", 503)
+    api.fail_next("/v1/query", 503)
+    src, _ = source(api, max_attempts=2)
+    with pytest.raises(SourceError) as exc:
+        src.query("/v1/query", {})
+    assert (exc.value.endpoint, exc.value.reachable, exc.value.authorised) == (
+        "POST /v1/query", True, True)
+    with pytest.raises(ReadOnlyViolation) as exc:
+        src.request("DELETE", "/v1/items")
+    assert (exc.value.source, exc.value.endpoint) == ("Demo", "DELETE /v1/items")

@@ -303,7 +303,7 @@ def test_settings_environment_then_toml_then_defaults():
 @pytest.mark.parametrize("section, field", [({"per_page": 151}, "per_page"),
                                             ({"version": 2.14}, "version")])
 def test_bad_toml_values_are_input_errors(section, field):
-    with pytest.raises(InputError, match=rf"esd.toml \[intercom\] {field}"):
+    with pytest.raises(InputError, match=rf"^esd.toml \[intercom\]: {field}: "):
         IntercomConfig.from_env({"INTERCOM_ACCESS_TOKEN": "t0k"}, section)
 
 
@@ -359,8 +359,8 @@ def test_first_customer_message_when_a_teammate_started():
 def test_next_page_body_keeps_the_query():
     cfg = IntercomConfig(token="x", per_page=10)
     first = intercom.search_body(cfg, WINDOW)
-    assert intercom._next_body(first, {"pages": {"next": None}}) is None
-    second = intercom._next_body(first, {"pages": {"next": {"starting_after": "abc"}}})
+    assert intercom.NEXT_PAGE(first, {"pages": {"next": None}}) is None
+    second = intercom.NEXT_PAGE(first, {"pages": {"next": {"starting_after": "abc"}}})
     assert second == {**first, "pagination": {"per_page": 10, "starting_after": "abc"}}
 
 

@@ -259,5 +259,5 @@ def test_coverage_tells_unauthorised_from_unreachable(fakes):
     assert "failed after 5 attempts: connection failed" in gong["error"]
     (Path.cwd() / "esd.toml").write_text(FAST_TOML + "[http]\nmax_attempts = 0\n")
     bad = invoke(["coverage", "--references", REFS, "--as-of", AS_OF], gone)
-    assert bad.exit_code == 2 and "esd.toml [http] max_attempts: expected a positive" \
-        in bad.output
+    assert bad.exit_code == 2 and "esd.toml [http]: max_attempts: Input should be greater " \
+        "than 0" in bad.output

@@ -148,10 +148,12 @@ def test_settings_from_env_and_toml():
     source = zendesk.open_source(cfg)
     assert source.rate_limiter.interval == pytest.approx(6.0)  # 10 export requests a minute
     source.close()
-    with pytest.raises(InputError, match="account_key = 'name'"):
+    with pytest.raises(InputError,
+                       match=r"^esd.toml \[zendesk\]: account_key: 'name': use external_id"):
         zendesk.ZendeskConfig.from_env({"ZENDESK_SUBDOMAIN": "x", "ZENDESK_OAUTH_TOKEN": "o"},
                                        {"account_key": "name"})
-    with pytest.raises(InputError, match=r"\[zendesk\] page_size"):
+    with pytest.raises(InputError, match=r"^esd.toml \[zendesk\]: page_size: "
+                       r"Input should be less than or equal to 1000$"):
         zendesk.ZendeskConfig.from_env({"ZENDESK_SUBDOMAIN": "x", "ZENDESK_OAUTH_TOKEN": "o"},
                                        {"page_size": 5000})
 

@@ -1,10 +1,11 @@
 """What every live connector shares: its result type and how it reads settings.
 
-Each connector module (gong, gainsight, zendesk, intercom, helpscout) defines a
-pydantic `Config` with `Config.from_env(env, section)`: `env` is the process
-environment (a .env already merged in), `section` its table of esd.toml (`[gong]`,
-...). Environment variables win over the file (contract §8). A missing credential is
-an InputError naming the variable, raised before any request.
+Each connector module (gong, gainsight, zendesk, intercom, helpscout) defines its
+settings as an `esd.config.Section` with `Config.from_env(env, section)`: `env` is the
+process environment (a .env already merged in), `section` its table of esd.toml
+(`[gong]`, ...), built by `esd.config.load_section`. Environment variables win over the
+file (contract §8). A missing credential is an InputError naming the variable, raised
+before any request.
 """
 
 from __future__ import annotations

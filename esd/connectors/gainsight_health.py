@@ -10,27 +10,21 @@ the field: a wrong mapping is never turned into a health score.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from esd.connectors.base import Pulled
-from esd.connectors.gainsight import (
-    BAD_VALUE,
-    GainsightConfig,
-    _field,
-    _flag,
-    _no_object,
-    _NoObject,
-    _number,
-    _query,
-    log,
-)
+from esd.connectors.gainsight_api import NoObject, no_object, query_rows
+from esd.connectors.gainsight_config import GainsightConfig
+from esd.connectors.gainsight_rows import BAD_VALUE, field_value, flag, number
 from esd.connectors.http import Source
 from esd.errors import SourceError
 from esd.models import HealthRecord
 
+log = logging.getLogger("esd.gainsight")
 COUNTS = ("open_escalations", "seats_used", "seats_licensed")
 FLAGS = ("exec_access", "champion_active")
 
@@ -43,13 +37,13 @@ def fetch_health(source: Source, cfg: GainsightConfig,
     if not cfg.health_object:
         return None
     try:
-        rows = _query(source, cfg, cfg.health_object, cfg.health_fields)
-    except _NoObject:
-        raise _no_object("health_object", cfg.health_object) from None
+        rows = query_rows(source, cfg, cfg.health_object, cfg.health_fields)
+    except NoObject:
+        raise no_object("health_object", cfg.health_object) from None
     pulled: Pulled[HealthRecord] = Pulled()
     seen: set[str] = set()
     for row in rows:
-        account_id = _field(row, cfg.health_fields, "account_id")
+        account_id = field_value(row, cfg.health_fields, "account_id")
         if account_id not in known_accounts:
             pulled.unmapped += 1
         elif account_id in seen:
@@ -63,11 +57,11 @@ def fetch_health(source: Source, cfg: GainsightConfig,
 
 def to_health(row: Mapping[str, Any], fields: Mapping[str, str], obj: str) -> HealthRecord:
     """One row as a HealthRecord, or SourceError naming the record and field."""
-    values: dict[str, Any] = {"account_id": _field(row, fields, "account_id")}
+    values: dict[str, Any] = {"account_id": field_value(row, fields, "account_id")}
     try:
         for key in (k for k in fields if k != "account_id"):
-            convert = _count if key in COUNTS else _bool if key in FLAGS else _number
-            values[key] = _field(row, fields, key, convert)
+            convert = _count if key in COUNTS else _bool if key in FLAGS else number
+            values[key] = field_value(row, fields, key, convert)
         return HealthRecord.model_validate(values)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
@@ -75,18 +69,19 @@ def to_health(row: Mapping[str, Any], fields: Mapping[str, str], obj: str) -> He
         why = f"field {key} ({fields.get(key, key)}): {err['msg']} (got {err['input']!r})"
     except BAD_VALUE as exc:
         why = str(exc)
-    raise SourceError(f"Gainsight: {obj} record {values['account_id']}: {why}")
+    raise SourceError(f"Gainsight: {obj} record {values['account_id']}: {why}",
+                      source="Gainsight", record=values["account_id"])
 
 
 def _count(value: Any) -> int | None:
     """A whole number, also as 3.0 or "3" (Gainsight's NUMBER fields are decimals)."""
-    number = _number(value)
-    if number is None:
+    amount = number(value)
+    if amount is None:
         return None
-    if not number.is_integer():
+    if not amount.is_integer():
         raise ValueError(f"not a whole number: {value!r}")
-    return int(number)
+    return int(amount)
 
 
 def _bool(value: Any) -> bool | None:
-    return None if value is None or value == "" else _flag(value)
+    return None if value is None or value == "" else flag(value)

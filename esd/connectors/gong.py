@@ -14,16 +14,19 @@ and counted in `Pulled.unmapped`, never guessed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.errors import InputError, SourceError
+from esd.connectors.paging import follow_cursor
+from esd.errors import InputError
+from esd.format import parse_time, utc_z
 from esd.models import Attendee, Call, Utterance, Window
 
 SYSTEM = "Gong"
@@ -35,16 +38,20 @@ CUSTOMER_AFFILIATION = "External"  # Party.affiliation: Internal | External | Un
 UNKNOWN_SPEAKER = "Unknown speaker"  # a speakerId with no party: never a customer
 # "Basic" context carries the CRM object ids, all esd reads; "Extended" adds field values.
 CONTENT_SELECTOR = {"context": "Basic", "exposedFields": {"parties": True}}
-TOML_KEYS = ("base_url", "workspace_id", "account_object", "crm_system",
-             "requests_per_second", "transcript_batch")
+# Every list answer pages with records.cursor: repeat the identical body plus the cursor.
+NEXT_PAGE = follow_cursor(("records", "cursor"), "cursor")
 
 log = logging.getLogger("esd.gong")
 
 
-class GongConfig(BaseModel):
+class GongConfig(Section):
     """Where Gong lives, how to sign in, and how a call maps to an account."""
 
-    model_config = ConfigDict(extra="forbid")
+    SECTION: ClassVar[str] = "gong"
+    ENV: ClassVar[Mapping[str, str]] = {
+        "base_url": "GONG_BASE_URL", "workspace_id": "GONG_WORKSPACE_ID",
+        "account_object": "GONG_ACCOUNT_OBJECT", "crm_system": "GONG_CRM_SYSTEM"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"access_key", "access_key_secret"})
 
     base_url: str = DEFAULT_BASE_URL
     access_key: SecretStr
@@ -55,27 +62,17 @@ class GongConfig(BaseModel):
     requests_per_second: float = Field(3.0, gt=0)
     transcript_batch: int = Field(100, ge=1)  # call ids per transcript request
 
+    @field_validator("workspace_id", "account_object", "crm_system", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        # a workspace id written as a toml number is fine
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @classmethod
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> GongConfig:
         """Credentials from the environment; settings from env, else esd.toml `[gong]`."""
-        unknown = sorted(set(section) - set(TOML_KEYS))
-        if unknown:
-            raise InputError(f"esd.toml [gong]: unknown key {unknown[0]!r} "
-                             f"(known: {', '.join(TOML_KEYS)})")
         key, key_secret = _credentials(env)
-        values = {k: section[k] for k in TOML_KEYS if k in section}
-        values["base_url"] = setting(env, section, "GONG_BASE_URL", "base_url", DEFAULT_BASE_URL)
-        for var, k in (("GONG_WORKSPACE_ID", "workspace_id"),
-                       ("GONG_ACCOUNT_OBJECT", "account_object"),
-                       ("GONG_CRM_SYSTEM", "crm_system")):
-            if (value := setting(env, section, var, k)) is not None:
-                values[k] = str(value)  # a workspace id written as a toml number is fine
-        try:
-            return cls(access_key=key, access_key_secret=key_secret, **values)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise InputError(f"esd.toml [gong] {where}: {err['msg']}") from None
+        return load_section(cls, section, env, access_key=key, access_key_secret=key_secret)
 
 
 def _credentials(env: Mapping[str, str]) -> tuple[SecretStr, SecretStr]:
@@ -107,13 +104,19 @@ def open_source(cfg: GongConfig) -> Source:
 def fetch_calls(source: Source, cfg: GongConfig, window: Window,
                 known_accounts: set[str]) -> Pulled[Call]:
     """The calls that started in `window` on known accounts, with their transcripts."""
-    flt: dict[str, Any] = {"fromDateTime": _iso(window.start), "toDateTime": _iso(window.end)}
+    # Gong's filter is to the second: ask for whole seconds around the window, trim here.
+    end = window.end + (timedelta(seconds=1) if window.end.microsecond else timedelta())
+    flt: dict[str, Any] = {"fromDateTime": utc_z(window.start), "toDateTime": utc_z(end)}
     if cfg.workspace_id:
         flt["workspaceId"] = cfg.workspace_id
     pulled: Pulled[Call] = Pulled()
     kept: dict[str, dict] = {}  # call id -> raw call, in Gong's order
-    for page in _pages(source, CALLS_PATH, {"filter": flt, "contentSelector": CONTENT_SELECTOR}):
-        for raw in _list(page.get("calls")):
+    first = {"filter": flt, "contentSelector": CONTENT_SELECTOR}
+    for page in source.pages("POST", CALLS_PATH, first, NEXT_PAGE):
+        for raw in _list(_dict(page).get("calls")):
+            started = parse_time(_dict(_dict(raw).get("metaData")).get("started"))
+            if started is not None and started not in window:
+                continue
             account = _account_id(raw, cfg.account_object, cfg.crm_system)
             call_id = _str(_dict(_dict(raw).get("metaData")).get("id"))
             if account is None or account not in known_accounts or call_id is None:
@@ -136,29 +139,12 @@ def fetch_transcripts(source: Source, call_ids: list[str], batch: int) -> dict[s
     out: dict[str, list] = {}
     for i in range(0, len(call_ids), batch):
         body = {"filter": {"callIds": call_ids[i:i + batch]}}
-        for page in _pages(source, TRANSCRIPT_PATH, body):
-            for entry in _list(page.get("callTranscripts")):
+        for page in source.pages("POST", TRANSCRIPT_PATH, body, NEXT_PAGE):
+            for entry in _list(_dict(page).get("callTranscripts")):
                 call_id = _str(_dict(entry).get("callId"))
                 if call_id and _list(entry.get("transcript")):
                     out.setdefault(call_id, []).extend(entry["transcript"])
     return out
-
-
-def _pages(source: Source, path: str, body: dict) -> Iterator[dict]:
-    # Follow records.cursor, repeating the identical body; 404 (None) is an empty range.
-    seen: set[str] = set()
-    while True:
-        page = source.query(path, body)
-        if not isinstance(page, dict):
-            return
-        yield page
-        cursor = _str(_dict(page.get("records")).get("cursor"))
-        if not cursor:
-            return
-        if cursor in seen:
-            raise SourceError(f"{SYSTEM}: POST {path} returned the same cursor twice")
-        seen.add(cursor)
-        body = {**body, "cursor": cursor}
 
 
 def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
@@ -167,7 +153,7 @@ def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
     start time or an account id."""
     raw = _dict(raw)
     meta = _dict(raw.get("metaData"))
-    call_id, started = _str(meta.get("id")), _time(meta.get("started"))
+    call_id, started = _str(meta.get("id")), parse_time(meta.get("started"))
     account = _account_id(raw, account_object, crm_system)
     if not (call_id and started and account):
         return None
@@ -214,19 +200,6 @@ def _account_id(raw: Any, account_object: str, crm_system: str | None) -> str | 
             if obj.get("objectType") == account_object and _str(obj.get("objectId")):
                 return _str(obj.get("objectId"))
     return None
-
-
-def _iso(moment: datetime) -> str:
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _str(value: Any) -> str | None:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.connectors.tickets import parse_time, ticket_text
-from esd.errors import InputError, SourceError
+from esd.connectors.paging import page_number
+from esd.connectors.tickets import ticket_text
+from esd.errors import SourceError
+from esd.format import parse_time, utc_z
 from esd.models import Ticket, Window
 
 SYSTEM = "Help Scout"
@@ -36,12 +39,20 @@ RETRY_AFTER_HEADER = ("X-RateLimit-Retry-After", "Retry-After")  # api-notes §5
 ACCOUNT_FIELD = "Account ID"  # conversation custom field (by name)
 ORG_PROPERTY = "account-id"  # organization property (by slug)
 REQUESTS_PER_MINUTE = 200  # plan-dependent and shared by every app of the account
+NEXT_PAGE = page_number(("page", "totalPages"))
 # "modifiedSince" filters on "modified after": start a little early, then filter on createdAt.
 MODIFIED_MARGIN = timedelta(minutes=1)
 
 
-class HelpScoutConfig(BaseModel):
+class HelpScoutConfig(Section):
     """Where Help Scout is, the app credentials, and where the account id lives."""
+
+    SECTION: ClassVar[str] = "helpscout"
+    ENV: ClassVar[Mapping[str, str]] = {
+        "base_url": "HELPSCOUT_URL", "account_field": "HELPSCOUT_ACCOUNT_FIELD",
+        "org_property": "HELPSCOUT_ORG_PROPERTY",
+        "requests_per_minute": "HELPSCOUT_REQUESTS_PER_MINUTE"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"app_id", "app_secret"})
 
     base_url: str = BASE_URL
     app_id: SecretStr
@@ -54,23 +65,9 @@ class HelpScoutConfig(BaseModel):
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> HelpScoutConfig:
         """Settings from the environment and esd.toml's [helpscout]; a missing credential
         is an InputError naming its variable."""
-        values = {
-            "app_id": secret(env, "HELPSCOUT_APP_ID", SYSTEM),
-            "app_secret": secret(env, "HELPSCOUT_APP_SECRET", SYSTEM),
-            "base_url": setting(env, section, "HELPSCOUT_URL", "base_url", BASE_URL),
-            "account_field": setting(env, section, "HELPSCOUT_ACCOUNT_FIELD", "account_field",
-                                     ACCOUNT_FIELD),
-            "org_property": setting(env, section, "HELPSCOUT_ORG_PROPERTY", "org_property",
-                                    ORG_PROPERTY),
-            "requests_per_minute": setting(env, section, "HELPSCOUT_REQUESTS_PER_MINUTE",
-                                           "requests_per_minute", REQUESTS_PER_MINUTE),
-        }
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = [f"esd.toml [helpscout] {'.'.join(map(str, e['loc']))}: {e['msg']}"
-                        for e in exc.errors(include_url=False)]
-            raise InputError("; ".join(problems), problems) from None
+        return load_section(cls, section, env,
+                            app_id=secret(env, "HELPSCOUT_APP_ID", SYSTEM),
+                            app_secret=secret(env, "HELPSCOUT_APP_SECRET", SYSTEM))
 
 
 class TokenAuth(httpx.Auth):
@@ -100,7 +97,7 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
     the window's conversations are counted in `unmapped`."""
     _sign_in(source, cfg)
     organizations = _Organizations(source, cfg.org_property)
-    params = {"status": "all", "modifiedSince": _iso(window.start - MODIFIED_MARGIN),
+    params = {"status": "all", "modifiedSince": utc_z(window.start - MODIFIED_MARGIN),
               "sortField": "createdAt", "sortOrder": "asc", "embed": "threads"}
     pulled: Pulled[Ticket] = Pulled()
     seen: set[Any] = set()
@@ -140,23 +137,19 @@ def _sign_in(source: Source, cfg: HelpScoutConfig) -> None:
                                      "client_secret": cfg.app_secret.get_secret_value()})
     token = (body or {}).get("access_token")
     if not token:
-        raise SourceError(f"{SYSTEM}: POST {TOKEN_PATH} issued no access_token")
+        raise source.error(SourceError, "POST", TOKEN_PATH, "issued no access_token")
     auth.token = token
 
 
 def _pages(source: Source, path: str, params: Mapping[str, Any]) -> Iterator[dict]:
     # HAL pages: page=1..page.totalPages (api-notes §5). A 404 on a sub-resource is empty.
-    number = 1
-    while True:
-        body = source.get(path, {**params, "page": number})
-        if body is None:
-            if path == CONVERSATIONS_PATH:  # not "nothing there": the wrong base URL
-                raise SourceError(f"{SYSTEM}: GET {path} answered 404 Not Found")
-            return
-        yield body
-        if number >= ((body.get("page") or {}).get("totalPages") or 0):
-            return
-        number += 1
+    def fetch(request: dict[str, Any]) -> Any:
+        body = source.get(path, request)
+        if body is None and path == CONVERSATIONS_PATH:  # not "nothing there": wrong URL
+            raise source.error(SourceError, "GET", path, "answered 404 Not Found")
+        return body
+
+    yield from source.pages("GET", path, {**params, "page": 1}, NEXT_PAGE, fetch)
 
 
 class _Organizations:
@@ -228,8 +221,3 @@ def _to_ticket(conv: Mapping[str, Any], account_id: str,
 def _embedded(page: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     # `_embedded` is left out entirely when there are no results.
     return (page.get("_embedded") or {}).get(key) or []
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-

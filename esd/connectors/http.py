@@ -10,9 +10,12 @@ A `Source` is one live system. Connectors call `source.get(path, params)` or
 - read-only by construction: any method other than GET is refused unless the path is
   one the connector declared as a query (`query_paths`), before anything is sent;
 - errors as `SourceError` naming the system, method, path, status and vendor request
-  id, never the full URL, a header or a credential; 4xx other than 429 fail at once.
+  id, never the full URL, a header or a credential, with `source` and `endpoint` set;
+  4xx other than 429 fail at once;
+- paged reads through `source.pages(...)` (esd.connectors.paging), capped at
+  `max_pages` (esd.toml `[http]`, `HttpConfig`).
 
-Connectors never retry on their own.
+Connectors never retry or page on their own.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from pydantic import Field
 
+from esd.config import Section
+from esd.connectors.paging import MAX_PAGES, NextRequest, iter_pages
 from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
 from esd.retry import Retriable, make_retrying, parse_reset, parse_retry_after
 
@@ -93,6 +99,7 @@ class Source:
     max_attempts: int = 5
     max_delay: float = 60.0
     backoff: float = 0.5  # first backoff wait in seconds, doubled per attempt, jittered
+    max_pages: int = MAX_PAGES  # per endpoint and window (esd.toml [http] max_pages)
     sleep: Callable[[float], None] = time.sleep
     requests: int = field(default=0, init=False)  # sent, retries included
 
@@ -106,19 +113,37 @@ class Source:
         """A POST that only reads (the path must be one of `query_paths`)."""
         return self.request("POST", path, json=body)
 
+    def pages(self, method: str, path: str, first: Any, next_request: NextRequest,
+              fetch: Callable[[Any], Any] | None = None) -> Iterator[Any]:
+        """The pages of one paged read (see esd.connectors.paging): `first` and the
+        requests `next_request` derives are query parameters (GET) or the JSON body
+        (POST), sent as they are unless `fetch` sends them its own way."""
+        if fetch is None:
+            def fetch(request: Any) -> Any:
+                return (self.get(path, request) if method == "GET"
+                        else self.request(method, path, json=request))
+        return iter_pages(fetch, first, next_request, source=self.system,
+                          endpoint=f"{method} {path}", max_pages=self.max_pages)
+
+    def error(self, cls: type[SourceError], method: str, path: str, what: str) -> SourceError:
+        """`cls` with the message "{system}: {method} {path} {what}" and its structured
+        fields (source, endpoint) set."""
+        return cls(f"{self.system}: {method} {path} {what}", source=self.system,
+                   endpoint=f"{method} {path}")
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Parsed JSON of a successful read, None for an `empty_statuses` answer."""
         if not (method == "GET" or (method == "POST" and path in self.query_paths)):
-            raise ReadOnlyViolation(f"{self.system}: refusing {method} {path}: esd only reads")
+            raise ReadOnlyViolation(f"{self.system}: refusing {method} {path}: esd only reads",
+                                    source=self.system, endpoint=f"{method} {path}")
         retrying = make_retrying(self.max_attempts, self.max_delay, self.backoff, self.sleep)
         try:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(method, path, **kwargs)
         except Retriable as exc:
-            error = Unreachable if exc.transport else SourceError
-            raise error(f"{self.system}: {method} {path} failed after "
-                        f"{self.max_attempts} attempts: {exc}") from None
+            raise self.error(Unreachable if exc.transport else SourceError, method, path,
+                             f"failed after {self.max_attempts} attempts: {exc}") from None
         return None  # unreachable: tenacity either returns or raises
 
     def _attempt(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -157,12 +182,28 @@ class Source:
                     else f"answered {status} {response.reason_phrase}")
             suffix = f" (request id {rid})" if rid else ""
             error = CredentialsRejected if status in (401, 403) else SourceError
-            raise error(f"{self.system}: {method} {path} {what}{suffix}")
+            raise self.error(error, method, path, what + suffix)
         try:
             return response.json()
         except ValueError:
-            raise SourceError(f"{self.system}: {method} {path} answered {status} with a body "
-                              "that is not JSON") from None
+            raise self.error(SourceError, method, path, f"answered {status} with a body "
+                             "that is not JSON") from None
+
+
+class HttpConfig(Section):
+    """esd.toml `[http]`: the retry policy and page cap of every source."""
+
+    SECTION: ClassVar[str] = "http"
+
+    max_attempts: int = Field(5, gt=0, strict=True)  # per request, the first included
+    backoff_seconds: float = Field(0.5, gt=0, strict=True)  # first wait, doubled per attempt
+    max_wait_seconds: float = Field(60.0, gt=0, strict=True)  # cap on any wait
+    max_pages: int = Field(MAX_PAGES, gt=0, strict=True)  # per endpoint and window
+
+    def apply(self, source: Source) -> None:
+        """Set these values on `source`."""
+        source.max_attempts, source.backoff = self.max_attempts, self.backoff_seconds
+        source.max_delay, source.max_pages = self.max_wait_seconds, self.max_pages
 
 
 def make_client(base_url: str, auth: httpx.Auth | None = None,

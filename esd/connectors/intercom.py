@@ -18,15 +18,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
-from esd.connectors.base import Pulled, secret, setting
+from esd.config import Section, load_section
+from esd.connectors.base import Pulled, secret
 from esd.connectors.http import BearerAuth, Source, make_client
+from esd.connectors.paging import follow_cursor
 from esd.connectors.tickets import ticket_text
-from esd.errors import InputError, SourceError
+from esd.errors import SourceError
+from esd.format import parse_time
 from esd.models import Ticket, Window
 
 SYSTEM = "Intercom"
@@ -37,6 +40,7 @@ PER_PAGE = 150  # the search API's maximum
 SEARCH_PATH = "/conversations/search"
 CONVERSATION_PATH = "/conversations/{id}"
 CONTACT_COMPANIES_PATH = "/contacts/{id}/companies"
+NEXT_PAGE = follow_cursor(("pages", "next", "starting_after"), ("pagination", "starting_after"))
 CUSTOMER_AUTHORS = frozenset({"user", "lead", "contact"})
 SUBJECT_LIMIT = 250  # a subject taken from a message's first line is capped here
 
@@ -44,8 +48,13 @@ SUBJECT_LIMIT = 250  # a subject taken from a message's first line is capped her
 _LINE_END = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|pre|tr)\s*>|\n", re.I)
 
 
-class IntercomConfig(BaseModel):
+class IntercomConfig(Section):
     """Where and how to read Intercom: environment first, then esd.toml `[intercom]`."""
+
+    SECTION: ClassVar[str] = "intercom"
+    ENV: ClassVar[Mapping[str, str]] = {"base_url": "INTERCOM_URL",
+                                        "version": "INTERCOM_VERSION"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"token"})
 
     token: SecretStr
     base_url: str = DEFAULT_URL
@@ -59,25 +68,7 @@ class IntercomConfig(BaseModel):
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> IntercomConfig:
         """Settings from `env` (INTERCOM_*) and the `[intercom]` table; a missing
         INTERCOM_ACCESS_TOKEN or a bad table value is an InputError (exit 2)."""
-        token = secret(env, "INTERCOM_ACCESS_TOKEN", SYSTEM)
-        values = {
-            "token": token,
-            "base_url": setting(env, section, "INTERCOM_URL", "base_url", DEFAULT_URL),
-            "version": setting(env, section, "INTERCOM_VERSION", "version", DEFAULT_VERSION),
-            "account_key": section.get("account_key", DEFAULT_ACCOUNT_KEY),
-            "per_page": section.get("per_page", PER_PAGE),
-        }
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = [f"{_origin(env, str(e['loc'][0]))}: {e['msg']}"
-                        for e in exc.errors(include_url=False)]
-            raise InputError("\n".join(problems), problems) from None
-
-
-def _origin(env: Mapping[str, str], field: str) -> str:
-    var = {"base_url": "INTERCOM_URL", "version": "INTERCOM_VERSION"}.get(field)
-    return var if var and env.get(var) else f"esd.toml [intercom] {field}"
+        return load_section(cls, section, env, token=secret(env, "INTERCOM_ACCESS_TOKEN", SYSTEM))
 
 
 def open_source(cfg: IntercomConfig, **options: Any) -> Source:
@@ -128,31 +119,14 @@ def search_body(cfg: IntercomConfig, window: Window) -> dict[str, Any]:
 
 
 def _search(source: Source, cfg: IntercomConfig, window: Window):
-    body: dict[str, Any] | None = search_body(cfg, window)
     seen_ids: set[str] = set()
-    cursors: set[str] = set()
-    while body is not None:
-        page = source.query(SEARCH_PATH, body) or {}
-        for conversation in page.get("conversations") or []:
+    for page in source.pages("POST", SEARCH_PATH, search_body(cfg, window), NEXT_PAGE):
+        for conversation in _dict(page).get("conversations") or []:
             cid = str(conversation.get("id"))
             if cid in seen_ids or _opened_at(conversation) not in window:
                 continue
             seen_ids.add(cid)
             yield conversation
-        body = _next_body(body, page)
-        cursor = body and body["pagination"]["starting_after"]
-        if cursor in cursors:
-            raise SourceError(f"{SYSTEM}: POST {SEARCH_PATH} returned the same page "
-                              "cursor twice")
-        if cursor:
-            cursors.add(cursor)
-
-
-def _next_body(body: dict[str, Any], page: Mapping[str, Any]) -> dict[str, Any] | None:
-    cursor = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
-    if not cursor:
-        return None
-    return {**body, "pagination": {**body["pagination"], "starting_after": cursor}}
 
 
 def _account_of(source: Source, cfg: IntercomConfig, conversation: Mapping[str, Any],
@@ -191,7 +165,15 @@ def _customer_started(conversation: Mapping[str, Any]) -> bool:
 
 
 def _opened_at(conversation: Mapping[str, Any]) -> datetime:
-    return datetime.fromtimestamp(int(conversation["created_at"]), UTC)
+    opened = parse_time(conversation.get("created_at"), epoch="s")
+    if opened is None:
+        raise SourceError(f"{SYSTEM}: POST {SEARCH_PATH}: conversation {conversation.get('id')}"
+                          " has no created_at", source=SYSTEM, endpoint=f"POST {SEARCH_PATH}")
+    return opened
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _first_customer_body(conversation: Mapping[str, Any]) -> str | None:

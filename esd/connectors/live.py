@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from esd.config import ticket_system, usage_source
+from esd.config import load_section, ticket_system, usage_source
 from esd.connectors import gainsight, gainsight_health, gong, helpscout, intercom, zendesk
 from esd.connectors.base import Pulled
-from esd.errors import CredentialsRejected, InputError, SourceError, Unreachable
+from esd.connectors.http import HttpConfig
+from esd.errors import SourceError
 from esd.models import Portfolio, Window
 
 LOOKBACK_DAYS = 30
@@ -68,6 +69,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
     if tickets_name != "none":
         ticket_module, config_cls, ticket_label = TICKET_CONNECTORS[tickets_name]
         ticket_cfg = config_cls.from_env(env, toml.get(tickets_name, {}))
+    http = http_settings(toml)
     lookback = Window(start=window.end - timedelta(days=LOOKBACK_DAYS), end=window.end)
     health: list[Health] = []
 
@@ -81,8 +83,7 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
             result = fetch()
         except SourceError as exc:
             entry.error = str(exc)
-            entry.reachable = not isinstance(exc, Unreachable)
-            entry.authorised = entry.reachable and not isinstance(exc, CredentialsRejected)
+            entry.reachable, entry.authorised = exc.reachable, exc.authorised
             if not keep_going:
                 raise
             return None
@@ -95,11 +96,9 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
     gs = gainsight.open_source(gs_cfg)
     gong_source = gong.open_source(gong_cfg)
     ticket_source = ticket_module.open_source(ticket_cfg) if ticket_module else None
-    retries = http_settings(toml)
     for source in (gs, gong_source, ticket_source):
         if source is not None:
-            for name, value in retries.items():
-                setattr(source, name, value)
+            http.apply(source)
     try:
         accounts = step("Gainsight accounts", gs,
                         lambda: gainsight.fetch_accounts(gs, gs_cfg)) or Pulled()
@@ -136,27 +135,10 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
     return LivePull(portfolio=portfolio, health=health)
 
 
-HTTP_KEYS = {"max_attempts": int, "backoff_seconds": float, "max_wait_seconds": float}
-
-
-def http_settings(toml: Mapping[str, Any]) -> dict[str, Any]:
-    """esd.toml's [http] table (retry policy for every source) as Source attributes."""
-    table = toml.get("http", {})
-    unknown = set(table) - set(HTTP_KEYS)
-    if unknown:
-        raise InputError(f"esd.toml [http]: unknown key(s) {', '.join(sorted(unknown))} "
-                         f"(known: {', '.join(HTTP_KEYS)})")
-    out = {}
-    for key, kind in HTTP_KEYS.items():
-        if key in table:
-            value = table[key]
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0 \
-                    or (kind is int and value != int(value)):
-                raise InputError(f"esd.toml [http] {key}: expected a positive "
-                                 f"{'whole number' if kind is int else 'number'}, got {value!r}")
-            out[{"max_attempts": "max_attempts", "backoff_seconds": "backoff",
-                 "max_wait_seconds": "max_delay"}[key]] = kind(value)
-    return out
+def http_settings(toml: Mapping[str, Any]) -> HttpConfig:
+    """esd.toml's [http] table: retry policy and page cap for every source (exit 2 when
+    a key is unknown or a value wrong)."""
+    return load_section(HttpConfig, toml.get("http", {}))
 
 
 def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) -> list[str]:

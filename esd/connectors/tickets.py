@@ -7,9 +7,7 @@ removed and whitespace collapsed, at most 2,000 characters.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any
 
 BODY_LIMIT = 2000
 
@@ -70,14 +68,3 @@ def ticket_text(html_or_text: str | None, limit: int = BODY_LIMIT) -> str:
     if text[limit] != " " and " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip()
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp from a ticket API (UTC when it has no offset), else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, field_validator
 
+from esd.config import Section, load_section
 from esd.connectors.base import Pulled, setting
 from esd.connectors.http import BearerAuth, RateLimiter, Source, make_client
-from esd.connectors.tickets import parse_time, ticket_text
+from esd.connectors.paging import dig
+from esd.connectors.tickets import ticket_text
 from esd.errors import InputError, SourceError
+from esd.format import parse_time
 from esd.models import Ticket, Window
 
 SYSTEM = "Zendesk"
@@ -33,10 +36,18 @@ ACCOUNT_KEY = "external_id"  # or "domain", or "field:<organization field key>"
 DELETED = "deleted"
 
 
-class ZendeskConfig(BaseModel):
+class ZendeskConfig(Section):
     """Where Zendesk is, how to sign in, and how an organization names its account."""
 
-    base_url: str
+    SECTION: ClassVar[str] = "zendesk"
+    ENV: ClassVar[Mapping[str, str]] = {
+        "subdomain": "ZENDESK_SUBDOMAIN", "email": "ZENDESK_EMAIL",
+        "account_key": "ZENDESK_ACCOUNT_KEY", "page_size": "ZENDESK_PAGE_SIZE",
+        "requests_per_minute": "ZENDESK_REQUESTS_PER_MINUTE"}
+    SECRETS: ClassVar[frozenset[str]] = frozenset({"api_token", "oauth_token"})
+
+    base_url: str  # ZENDESK_URL, else https://{subdomain}.zendesk.com
+    subdomain: str | None = None
     email: str | None = None  # with api_token: Basic `{email}/token:{api_token}`
     api_token: SecretStr | None = None
     oauth_token: SecretStr | None = None  # used when there is no email + api_token
@@ -44,10 +55,20 @@ class ZendeskConfig(BaseModel):
     page_size: int = Field(PAGE_SIZE, ge=1, le=1000)
     requests_per_minute: float = Field(REQUESTS_PER_MINUTE, gt=0)
 
+    @field_validator("account_key")
+    @classmethod
+    def _known_account_key(cls, key: str) -> str:
+        if key not in ("external_id", "domain") and not (
+                key.startswith("field:") and key[len("field:"):].strip()):
+            raise ValueError(f"{key!r}: use external_id, domain or "
+                             "field:<organization field key>")
+        return key
+
     @classmethod
     def from_env(cls, env: Mapping[str, str], section: Mapping[str, Any]) -> ZendeskConfig:
         """Settings from the environment and esd.toml's [zendesk]; a missing credential
         is an InputError naming its variable."""
+        section = section if isinstance(section, Mapping) else {}
         base_url = setting(env, section, "ZENDESK_URL", "base_url")
         if not base_url:
             subdomain = setting(env, section, "ZENDESK_SUBDOMAIN", "subdomain")
@@ -68,26 +89,8 @@ class ZendeskConfig(BaseModel):
             raise InputError(f"{SYSTEM}: environment variable ZENDESK_API_TOKEN (with "
                              "ZENDESK_EMAIL) or ZENDESK_OAUTH_TOKEN is not set "
                              "(see .env.example)")
-        values = {
-            "base_url": base_url, "email": email,
-            "api_token": api_token, "oauth_token": oauth_token,
-            "account_key": setting(env, section, "ZENDESK_ACCOUNT_KEY", "account_key",
-                                   ACCOUNT_KEY),
-            "page_size": setting(env, section, "ZENDESK_PAGE_SIZE", "page_size", PAGE_SIZE),
-            "requests_per_minute": setting(env, section, "ZENDESK_REQUESTS_PER_MINUTE",
-                                           "requests_per_minute", REQUESTS_PER_MINUTE),
-        }
-        key = str(values["account_key"])
-        if key not in ("external_id", "domain") and not (
-                key.startswith("field:") and key[len("field:"):].strip()):
-            raise InputError(f"esd.toml [zendesk] account_key = {key!r}: use external_id, "
-                             "domain or field:<organization field key>")
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = [f"esd.toml [zendesk] {'.'.join(map(str, e['loc']))}: {e['msg']}"
-                        for e in exc.errors(include_url=False)]
-            raise InputError("; ".join(problems), problems) from None
+        return load_section(cls, section, env, base_url=base_url, api_token=api_token,
+                            oauth_token=oauth_token)
 
 
 def open_source(cfg: ZendeskConfig, sleep: Callable[[float], None] = time.sleep) -> Source:
@@ -133,20 +136,23 @@ def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
 
 def _export_pages(source: Source, cfg: ZendeskConfig, window: Window) -> Iterator[dict]:
     # First page by start_time, then after_cursor until end_of_stream (api-notes §3).
-    fixed = {"include": SIDELOAD, "per_page": cfg.page_size}
-    params: dict[str, Any] = {"start_time": int(window.start.timestamp()), **fixed}
-    seen: set[str] = set()
-    while True:
-        body = source.get(EXPORT_PATH, params) or {}
-        yield body
-        if body.get("end_of_stream", True):
-            return
-        cursor = body.get("after_cursor")
-        if not cursor or cursor in seen:
-            raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} gave no new after_cursor before "
-                              "end_of_stream")
-        seen.add(cursor)
-        params = {"cursor": cursor, **fixed}
+    first = {"start_time": int(window.start.timestamp()), "include": SIDELOAD,
+             "per_page": cfg.page_size}
+    for page in source.pages("GET", EXPORT_PATH, first, _next_export_page):
+        yield page if isinstance(page, dict) else {}
+
+
+def _next_export_page(params: dict[str, Any], page: Any) -> dict[str, Any] | None:
+    """The export's next request: its `after_cursor` in place of `start_time`, until
+    `end_of_stream`; a page that is not the end yet names no cursor is an error."""
+    if not isinstance(page, dict) or page.get("end_of_stream", True):
+        return None
+    cursor = dig(page, "after_cursor")
+    if not cursor:
+        raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} gave no new after_cursor before "
+                          "end_of_stream", source=SYSTEM, endpoint=f"GET {EXPORT_PATH}")
+    rest = {k: v for k, v in params.items() if k not in ("start_time", "cursor")}
+    return {"cursor": cursor, **rest}
 
 
 def _account_id(org: Mapping[str, Any], account_key: str, known: Set[str]) -> str | None:
