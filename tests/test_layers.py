@@ -166,3 +166,20 @@ def test_the_checker_reads_lazy_and_relative_imports(tmp_path):
     known = {"esd.pipeline", "esd.pipeline.route", "esd.text"}
     assert imports("esd.format", module, known) == {"esd.pipeline.route", "esd.pipeline",
                                                     "esd.text"}
+
+
+def test_connectors_import_only_the_base_layer():
+    """Connectors map vendor answers to models; they know no reference file, state or
+    extractor (stricter than the layer rule)."""
+    base_rank = len(LAYERS) - 2
+    wrong = sorted(f"{source} -> {target}" for source, targets in graph().items()
+                   if source.startswith("esd.connectors") for target in targets
+                   if not target.startswith("esd.connectors") and layer_of(target)[0] < base_rank)
+    assert wrong == []
+
+
+def test_gainsight_health_imports_no_private_name():
+    tree = ast.parse((PACKAGE / "connectors" / "gainsight_health.py").read_text())
+    private = [a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for a in node.names if a.name.startswith("_")]
+    assert private == []
