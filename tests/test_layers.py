@@ -20,8 +20,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("esd.connectors", "esd.segment", "esd.pipeline"),
     ("esd.extractors",),
     ("esd.references", "esd.state"),
-    ("esd.models", "esd.text", "esd.format", "esd.retry", "esd.redact", "esd.config",
-     "esd.defaults"),
+    ("esd.models", "esd.text", "esd.format", "esd.retry", "esd.paging", "esd.redact",
+     "esd.config", "esd.defaults"),
     ("esd.errors",),
 ]
 MAX_LINES = 400

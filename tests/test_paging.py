@@ -12,7 +12,9 @@ import pytest
 
 from esd.connectors import gainsight, gong, helpscout, intercom, zendesk
 from esd.connectors.http import Source
-from esd.connectors.paging import (
+from esd.errors import SourceError
+from esd.models import Window
+from esd.paging import (
     dig,
     follow_cursor,
     follow_link,
@@ -21,8 +23,6 @@ from esd.connectors.paging import (
     page_number,
     with_value,
 )
-from esd.errors import SourceError
-from esd.models import Window
 
 WINDOW = Window(start=datetime(2026, 11, 16, tzinfo=UTC), end=datetime(2026, 11, 23, tzinfo=UTC))
 

@@ -246,6 +246,19 @@ def test_find_posted_pages_through_history(fake, slack):
     assert [m for m, _ in methods(fake)].count("conversations.history") == 4
 
 
+def test_find_posted_stops_on_a_cursor_that_does_not_advance(fake, slack):
+    channel = slack.dm_channel(ANA)
+    for week in ("2026-11-23", "2026-11-30", "2026-12-07"):
+        slack.post_digest(channel, DIGEST, marker(week=week))
+    fake.history_page_size, fake.history_cursor_stuck = 1, True
+
+    with pytest.raises(DeliveryError, match="conversations.history failed for .*does not "
+                       "advance") as caught:
+        slack.find_posted(channel, marker(week="2026-11-16"), 0)
+    assert caught.value.source == "slack"
+    assert [m for m, _ in methods(fake)].count("conversations.history") == 2
+
+
 def test_find_posted_treats_a_cut_digest_as_not_posted(fake, slack):
     channel = slack.dm_channel(ANA)
     before = time.time() - 60

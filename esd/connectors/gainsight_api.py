@@ -19,8 +19,8 @@ from esd.connectors.gainsight_config import (
     GainsightConfig,
 )
 from esd.connectors.http import DEFAULT_TIMEOUT, HeaderAuth, RateLimiter, Source, make_client
-from esd.connectors.paging import offset_until_short
 from esd.errors import CredentialsRejected, SourceError
+from esd.paging import offset_until_short
 
 SYSTEM = "Gainsight"
 NO_DATA = ("GSOBJ_1011", "no data found", "no entity matches")

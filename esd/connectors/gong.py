@@ -24,10 +24,10 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from esd.config import Section, load_section
 from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.connectors.paging import follow_cursor
 from esd.errors import InputError
 from esd.format import parse_time, utc_z
 from esd.models import Attendee, Call, Utterance, Window
+from esd.paging import follow_cursor
 
 SYSTEM = "Gong"
 DEFAULT_BASE_URL = "https://api.gong.io"

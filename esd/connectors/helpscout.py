@@ -22,11 +22,11 @@ from pydantic import Field, SecretStr
 from esd.config import Section, load_section
 from esd.connectors.base import Pulled, secret
 from esd.connectors.http import RateLimiter, Source, make_client
-from esd.connectors.paging import page_number
 from esd.connectors.tickets import ticket_text
 from esd.errors import SourceError
 from esd.format import parse_time, utc_z
 from esd.models import Ticket, Window
+from esd.paging import page_number
 
 SYSTEM = "Help Scout"
 BASE_URL = "https://api.helpscout.net"

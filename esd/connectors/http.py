@@ -12,7 +12,7 @@ A `Source` is one live system. Connectors call `source.get(path, params)` or
 - errors as `SourceError` naming the system, method, path, status and vendor request
   id, never the full URL, a header or a credential, with `source` and `endpoint` set;
   4xx other than 429 fail at once;
-- paged reads through `source.pages(...)` (esd.connectors.paging), capped at
+- paged reads through `source.pages(...)` (esd.paging), capped at
   `max_pages` (esd.toml `[http]`, `HttpConfig`).
 
 Connectors never retry or page on their own.
@@ -31,8 +31,8 @@ import httpx
 from pydantic import Field
 
 from esd.config import Section
-from esd.connectors.paging import MAX_PAGES, NextRequest, iter_pages
 from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
+from esd.paging import MAX_PAGES, NextRequest, iter_pages
 from esd.retry import Retriable, make_retrying, parse_reset, parse_retry_after
 
 log = logging.getLogger("esd.http")
@@ -115,7 +115,7 @@ class Source:
 
     def pages(self, method: str, path: str, first: Any, next_request: NextRequest,
               fetch: Callable[[Any], Any] | None = None) -> Iterator[Any]:
-        """The pages of one paged read (see esd.connectors.paging): `first` and the
+        """The pages of one paged read (see esd.paging): `first` and the
         requests `next_request` derives are query parameters (GET) or the JSON body
         (POST), sent as they are unless `fetch` sends them its own way."""
         if fetch is None:

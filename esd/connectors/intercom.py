@@ -26,11 +26,11 @@ from pydantic import Field, SecretStr
 from esd.config import Section, load_section
 from esd.connectors.base import Pulled, secret
 from esd.connectors.http import BearerAuth, Source, make_client
-from esd.connectors.paging import follow_cursor
 from esd.connectors.tickets import ticket_text
 from esd.errors import SourceError
 from esd.format import parse_time
 from esd.models import Ticket, Window
+from esd.paging import follow_cursor
 
 SYSTEM = "Intercom"
 DEFAULT_URL = "https://api.intercom.io"

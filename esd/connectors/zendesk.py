@@ -20,11 +20,11 @@ from pydantic import Field, SecretStr, field_validator
 from esd.config import Section, load_section
 from esd.connectors.base import Pulled, setting
 from esd.connectors.http import BearerAuth, RateLimiter, Source, make_client
-from esd.connectors.paging import dig
 from esd.connectors.tickets import ticket_text
 from esd.errors import InputError, SourceError
 from esd.format import parse_time
 from esd.models import Ticket, Window
+from esd.paging import dig
 
 SYSTEM = "Zendesk"
 BASE_URL = "https://{subdomain}.zendesk.com"

@@ -28,13 +28,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from esd.delivery.mrkdwn import fallback_text, to_blocks
-from esd.errors import DeliveryError, InputError
+from esd.errors import DeliveryError, InputError, SourceError
+from esd.paging import follow_cursor, iter_pages
 
 log = logging.getLogger("esd.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENT_TYPE = "esd_digest"
 HISTORY_PAGE = 100
+NEXT_PAGE = follow_cursor(("response_metadata", "next_cursor"), "cursor")
 RATE_LIMIT_RETRIES = 3
 TIMEOUT_SECONDS = 30
 
@@ -127,24 +129,29 @@ class SlackDelivery:
         email = str(marker.get("owner", channel))
         parts: dict[int, str] = {}
         wanted = 1
-        cursor = None
-        while True:
-            page = self._call(email, "conversations.history", self.client.conversations_history,
-                              channel=channel, oldest=f"{oldest:.6f}", limit=HISTORY_PAGE,
-                              include_all_metadata=True, cursor=cursor,
-                              tolerate={"channel_not_found"})
-            if page is None:
-                return None
-            for message in page.get("messages") or []:
-                payload = _payload(message)
-                if (payload is not None and payload.get("week") == marker.get("week")
-                        and payload.get("owner") == marker.get("owner")):
-                    part = _int(payload.get("part"), 1)
-                    parts.setdefault(part, message["ts"])
-                    wanted = max(wanted, _int(payload.get("parts"), 1))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
+
+        def history(request: dict) -> dict | None:
+            response = self._call(email, "conversations.history",
+                                  self.client.conversations_history, **request,
+                                  tolerate={"channel_not_found"})
+            return None if response is None else response.data
+
+        first = {"channel": channel, "oldest": f"{oldest:.6f}", "limit": HISTORY_PAGE,
+                 "include_all_metadata": True, "cursor": None}
+        pages = iter_pages(history, first, NEXT_PAGE, source="slack",
+                           endpoint="conversations.history")
+        try:
+            for page in pages:
+                for message in page.get("messages") or []:
+                    payload = _payload(message)
+                    if (payload is not None and payload.get("week") == marker.get("week")
+                            and payload.get("owner") == marker.get("owner")):
+                        part = _int(payload.get("part"), 1)
+                        parts.setdefault(part, message["ts"])
+                        wanted = max(wanted, _int(payload.get("parts"), 1))
+        except SourceError as exc:  # a cursor that does not advance, or the page cap
+            raise DeliveryError(f"Slack conversations.history failed for {email}: {exc}",
+                                source="slack", endpoint="conversations.history") from None
         if 1 in parts and all(p in parts for p in range(1, wanted + 1)):
             return parts[1]
         return None

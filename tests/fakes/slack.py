@@ -74,6 +74,7 @@ class FakeSlack(FakeAPI):
         self.token = token
         self.clock = clock
         self.history_page_size = 100
+        self.history_cursor_stuck = False  # hand out the first page's cursor forever
         self.exchanges: list[tuple[Request, Response]] = []
         self._state = threading.Lock()
         self._channels: dict[str, str] = {}  # user id -> DM channel id
@@ -92,6 +93,7 @@ class FakeSlack(FakeAPI):
         with self._state:
             self.users = dict(self._initial_users)
             self.history_page_size = 100
+            self.history_cursor_stuck = False
             self.exchanges.clear()
             self._channels.clear()
             self._messages.clear()
@@ -267,6 +269,8 @@ class FakeSlack(FakeAPI):
         window = [m for m in reversed(stored)
                   if (oldest <= float(m["ts"]) <= latest if inclusive
                       else oldest < float(m["ts"]) < latest)]
+        if self.history_cursor_stuck:
+            offset = 0
         page = window[offset:offset + limit]
         with_metadata = _truthy(args.get("include_all_metadata"))
         messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
