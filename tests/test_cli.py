@@ -290,3 +290,24 @@ def test_without_stakeholder_data_every_footer_says_the_guard_could_not_run(tmp_
         assert line in digest.read_text()
     assert json.loads((tmp_path / "o" / "run.json").read_text())[
         "diagnostics"]["stakeholder_data"] is False
+
+
+def test_bad_input_error_names_file_record_and_field(tmp_path):
+    """The InputError of a bad record carries where it is as fields, not only as text."""
+    import shutil
+
+    from esd.connectors.files import load_portfolio
+    from esd.errors import InputError
+
+    folder = tmp_path / "bad"
+    shutil.copytree(ROOT / "examples" / "portfolio", folder,
+                    ignore=shutil.ignore_patterns("references"))
+    records = json.loads((folder / "calls.json").read_text())
+    records[3]["occurred_at"] = "not a date"
+    (folder / "calls.json").write_text(json.dumps(records))
+    with pytest.raises(InputError) as caught:
+        load_portfolio(folder)
+    error = caught.value
+    assert (error.file, error.record, error.field) == (str(folder / "calls.json"), 3,
+                                                       "occurred_at")
+    assert error.exit_code == 2 and "record [3]" in error.problems[0]

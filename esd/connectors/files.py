@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -43,27 +43,39 @@ MAX_MESSAGES = 25
 _ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
 
 
+class Found(NamedTuple):
+    """One problem of the input files: its line of the message, and where it is."""
+
+    text: str
+    file: Path
+    record: int | None = None
+    field: str | None = None
+
+
 def load_portfolio(directory: Path) -> Portfolio:
     """The portfolio in `directory`, or InputError naming every bad record and field."""
     if not directory.is_dir():
-        raise InputError(f"{directory}: input folder not found")
-    problems: list[str] = []
+        raise InputError(f"{directory}: input folder not found", file=str(directory))
+    problems: list[Found] = []
     loaded: dict[str, list[Any] | None] = {}
     for name, (_, required, key) in FILES.items():
         path = directory / name
         if not path.is_file():
             if required:
-                problems.append(f"{path}: required input file not found")
+                problems.append(Found(f"{path}: required input file not found", path))
             loaded[name] = None
             continue
         loaded[name] = _load(path, _ADAPTERS[name], key, problems)
     if not problems:
         problems.extend(_cross_check(directory, loaded))
     if problems:
-        shown = problems[:MAX_MESSAGES]
-        if len(problems) > MAX_MESSAGES:
-            shown.append(f"... and {len(problems) - MAX_MESSAGES} more problems")
-        raise InputError("bad input:\n  " + "\n  ".join(shown), problems)
+        lines = [p.text for p in problems]
+        shown = lines[:MAX_MESSAGES]
+        if len(lines) > MAX_MESSAGES:
+            shown.append(f"... and {len(lines) - MAX_MESSAGES} more problems")
+        first = problems[0]
+        raise InputError("bad input:\n  " + "\n  ".join(shown), lines, file=str(first.file),
+                         record=first.record, field=first.field)
     tickets = loaded[TICKETS] or []
     for i, ticket in enumerate(tickets):
         if not ticket.ticket_id:  # a stable id for evidence and run.json
@@ -78,7 +90,8 @@ def load_portfolio(directory: Path) -> Portfolio:
     )
 
 
-def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[str]) -> list[Any] | None:
+def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[Found],
+          ) -> list[Any] | None:
     raw = path.read_bytes()
     try:
         return adapter.validate_json(raw)
@@ -97,20 +110,23 @@ def _raw_records(raw: bytes) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
-def _describe(path: Path, err: dict[str, Any], records: list[Any], key: str) -> str:
+def _describe(path: Path, err: dict[str, Any], records: list[Any], key: str) -> Found:
     loc = list(err["loc"])
     if err["type"] == "json_invalid":
-        return f"{path}: malformed JSON: {err['msg'].removeprefix('Invalid JSON: ')}"
+        return Found(f"{path}: malformed JSON: {err['msg'].removeprefix('Invalid JSON: ')}",
+                     path)
     if not loc:
-        return f"{path}: expected a JSON array of records ({err['msg']})"
+        return Found(f"{path}: expected a JSON array of records ({err['msg']})", path)
     index = loc.pop(0)
+    record = index if isinstance(index, int) else None
     where = f"{path}: record [{index}]{_identity(records, index, key)}"
     if not loc:
-        return f"{where}: {err['msg']}"
+        return Found(f"{where}: {err['msg']}", path, record)
     field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     if err["type"] == "missing":
-        return f"{where}: field {field}: missing"
-    return f"{where}: field {field}: {err['msg']} (got {json.dumps(err.get('input'))[:60]})"
+        return Found(f"{where}: field {field}: missing", path, record, field)
+    return Found(f"{where}: field {field}: {err['msg']} "
+                 f"(got {json.dumps(err.get('input'))[:60]})", path, record, field)
 
 
 def _identity(records: list[Any], index: Any, key: str) -> str:
@@ -121,17 +137,19 @@ def _identity(records: list[Any], index: Any, key: str) -> str:
     return ""
 
 
-def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[str]:
+def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[Found]:
     """Account ids: unique in accounts.json and known everywhere else."""
     problems = []
     accounts = loaded[ACCOUNTS] or []
     if not accounts:
-        problems.append(f"{directory / ACCOUNTS}: no accounts (the file holds an empty array)")
+        problems.append(Found(f"{directory / ACCOUNTS}: no accounts (the file holds an "
+                              "empty array)", directory / ACCOUNTS))
     seen: dict[str, int] = {}
     for i, account in enumerate(accounts):
         if account.id in seen:
-            problems.append(f"{directory / ACCOUNTS}: record [{i}] (id {account.id}): field id: "
-                            f"duplicate of record [{seen[account.id]}]")
+            problems.append(Found(f"{directory / ACCOUNTS}: record [{i}] (id {account.id}): "
+                                  f"field id: duplicate of record [{seen[account.id]}]",
+                                  directory / ACCOUNTS, i, "id"))
         seen.setdefault(account.id, i)
     for name in (CALLS, USAGE, TICKETS, STAKEHOLDERS, HEALTH):
         key = FILES[name][2]
@@ -139,13 +157,15 @@ def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[s
             if record.account_id not in seen:
                 ident = getattr(record, key, None) if key != "account_id" else None
                 label = f" ({key} {ident})" if ident else ""
-                problems.append(f"{directory / name}: record [{i}]{label}: field account_id: "
-                                f'unknown account "{record.account_id}" (not in {ACCOUNTS})')
+                problems.append(Found(f"{directory / name}: record [{i}]{label}: field "
+                                      f'account_id: unknown account "{record.account_id}" '
+                                      f"(not in {ACCOUNTS})", directory / name, i, "account_id"))
     first: dict[str, int] = {}
     for i, record in enumerate(loaded[HEALTH] or []):
         if record.account_id in first:
-            problems.append(f"{directory / HEALTH}: record [{i}]: field account_id: "
-                            f"duplicate of record [{first[record.account_id]}]")
+            problems.append(Found(f"{directory / HEALTH}: record [{i}]: field account_id: "
+                                  f"duplicate of record [{first[record.account_id]}]",
+                                  directory / HEALTH, i, "account_id"))
         first.setdefault(record.account_id, i)
     return problems
 
