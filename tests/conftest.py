@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' own reference files: a frozen copy of the root references/*.md, so a CS-Ops
+# lead's edit to the root files (which are theirs to change) never breaks a test. Keep this
+# folder to the .md files the loader reads. Tests that check the shipped defaults themselves
+# read them through `esd.defaults.defaults_dir() / "references"` (where `esd init` copies
+# from) and assert only that they parse clean or are copied exactly, never on their content.
+TEST_REFS = Path(__file__).resolve().parent / "data" / "references"
 sys.path.insert(0, str(Path(__file__).parent))
 
 if TYPE_CHECKING:
@@ -59,7 +65,7 @@ def _reset_fakes():
 def refs():
     from esd.references import load_references
 
-    return load_references(ROOT / "references")
+    return load_references(TEST_REFS)
 
 
 @pytest.fixture(scope="session")

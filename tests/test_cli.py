@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from builders import AS_OF, account, call, departure, event, ticket, write_portfolio
-from conftest import ROOT
+from conftest import TEST_REFS
 from typer.testing import CliRunner
 
 from esd.cli import app
+from esd.defaults import defaults_dir
 
-REFS = str(ROOT / "references")
+REFS = str(TEST_REFS)
 
 
 def invoke(*args: str, env: dict | None = None):
@@ -204,7 +205,15 @@ def test_bad_as_of():
     assert result.exit_code == 2 and "--as-of: 'last monday' is not a date" in result.output
 
 
-def test_check_passes_on_shipped_references_and_fails_on_findings(portfolio, tmp_path):
+def test_shipped_references_pass_check():
+    """The files `esd init` hands a team: only that they pass, never what they say (a lead
+    edits them)."""
+    ok = invoke("check", "--references", str(defaults_dir() / "references"))
+    assert ok.exit_code == 0, ok.output
+    assert "reference files OK" in ok.output
+
+
+def test_check_passes_on_clean_references_and_fails_on_findings(portfolio, tmp_path):
     ok = invoke("check", "--references", REFS, "--input-dir", str(portfolio))
     assert ok.exit_code == 0 and "reference files OK" in ok.output
     refs = tmp_path / "refs"
@@ -245,8 +254,11 @@ def test_init_scaffolds_and_never_overwrites_silently(tmp_path):
     target = tmp_path / "team"
     result = invoke("init", str(target))
     assert result.exit_code == 0
-    assert (target / "references" / "1-expansion-signal-taxonomy.md").read_bytes() == (
-        Path(REFS) / "1-expansion-signal-taxonomy.md").read_bytes()
+    shipped = sorted((defaults_dir() / "references").glob("*.md"))
+    assert shipped  # byte for byte, whatever a lead has put in them
+    assert [p.name for p in shipped] == sorted(p.name for p in (target / "references").iterdir())
+    for path in shipped:
+        assert (target / "references" / path.name).read_bytes() == path.read_bytes(), path.name
     assert (target / "templates" / "digest.md.j2").is_file()
     assert (target / ".env.example").is_file()
     again = invoke("init", str(target))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from builders import CSM, CUSTOMER, account, call, ticket, write_portfolio
-from conftest import ROOT
+from conftest import ROOT, TEST_REFS
 
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError
@@ -276,7 +276,7 @@ def test_gold_folder_helpers(tmp_path):
 def gold_set():
     from esd.references import load_references
 
-    refs = load_references(ROOT / "references")
+    refs = load_references(TEST_REFS)
     portfolio = load_portfolio(GOLD)
     labels = gold_labels(GOLD, portfolio, [s.id for s in refs.taxonomy.skus])
     report = evaluate(portfolio, labels, RuleExtractor(refs.taxonomy), Prefilter(refs.taxonomy))
@@ -378,7 +378,7 @@ def test_esd_eval_json_has_the_contracts_keys_and_bad_labels_exit_2(tmp_path):
     from esd.cli import app
 
     result = CliRunner().invoke(app, ["eval", "--gold", str(GOLD), "--references",
-                                      str(ROOT / "references"), "--extractor", "rules",
+                                      str(TEST_REFS), "--extractor", "rules",
                                       "--json"], env={"ANTHROPIC_API_KEY": ""})
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -392,6 +392,6 @@ def test_esd_eval_json_has_the_contracts_keys_and_bad_labels_exit_2(tmp_path):
     labels[3]["label"] = "maybe"
     (bad / "labels.json").write_text(json.dumps(labels))
     result = CliRunner().invoke(app, ["eval", "--gold", str(bad), "--references",
-                                      str(ROOT / "references"), "--extractor", "rules"])
+                                      str(TEST_REFS), "--extractor", "rules"])
     assert result.exit_code == 2
     assert "labels.json: record [3]" in result.output and "field label" in result.output

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, TEST_REFS
 from fakes import gainsight as gs_fake
 from fakes import gong as gong_fake
 from fakes import helpscout as hs_fake
@@ -233,12 +233,12 @@ def test_ticket_source_none_is_said_in_the_footer(fakes, tmp_path):
 
 
 def test_check_validates_the_gainsight_mapping(fakes, tmp_path):
-    root_refs = str(ROOT / "references")
-    ok = invoke(["check", "--references", root_refs], env(fakes))
+    refs_dir = str(TEST_REFS)
+    ok = invoke(["check", "--references", refs_dir], env(fakes))
     assert ok.exit_code == 0, ok.output
     (tmp_path / "esd.toml").write_text(FAST_TOML + "[gainsight.usage_fields]\n"
                                        'delta_pct = "Delta_Percent__gc"\n')
-    bad = invoke(["check", "--references", root_refs, "--json"], env(fakes))
+    bad = invoke(["check", "--references", refs_dir, "--json"], env(fakes))
     assert bad.exit_code == 2
     [problem] = json.loads(bad.output)["problems"]
     assert problem["file"] == "esd.toml" and "Delta_Percent__gc" in problem["message"]

@@ -15,7 +15,7 @@ from esd.references.taxonomy import parse_taxonomy
 SEED = Path(__file__).parent / "data" / "seed-templates"
 
 
-def test_repo_reference_files_parse_and_pass(refs):
+def test_test_reference_files_parse_and_pass(refs):
     assert [s.id for s in refs.taxonomy.skus] == [
         "enterprise-tier", "additional-team-seats", "premium-feature-pack"]
     assert set(refs.baselines.segments) == {"enterprise", "mid-market", "smb"}

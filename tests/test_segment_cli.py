@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from builders import AS_OF, account, call, write_portfolio
-from conftest import ROOT
+from conftest import ROOT, TEST_REFS
 from typer.testing import CliRunner
 
 from esd.cli import app
 
 DEMO = ROOT / "examples" / "portfolio"
 DEMO_REFS = DEMO / "references"
-REFS = str(ROOT / "references")
+REFS = str(TEST_REFS)
 
 
 def segment(*args: str, env: dict | None = None):
@@ -94,9 +94,9 @@ def test_markdown_is_the_seeds_delivery(demo_out):
 
 
 def pinned_references(tmp_path) -> Path:
-    """The repository's references with the cut points pinned at $500K, $100K and $10K."""
+    """The tests' reference files with the cut points pinned at $500K, $100K and $10K."""
     refs = tmp_path / "refs"
-    shutil.copytree(ROOT / "references", refs)
+    shutil.copytree(TEST_REFS, refs)
     text = (refs / "4-segmentation.md").read_text()
     for tier, amount in (("Strategic", "$500K"), ("Growth", "$100K"), ("Scale", "$10K")):
         row = next(line for line in text.splitlines() if f"| {tier} |" in line)
@@ -191,7 +191,7 @@ def test_bad_health_json_is_exit_2(tmp_path):
 
 def test_weights_not_summing_to_100_is_exit_2(tmp_path):
     refs = tmp_path / "refs"
-    shutil.copytree(ROOT / "references", refs)
+    shutil.copytree(TEST_REFS, refs)
     text = (refs / "4-segmentation.md").read_text()
     lines = text.splitlines()
     index = next(i for i, line in enumerate(lines) if "| 30" in line)
@@ -250,7 +250,7 @@ def test_a_team_templates_folder_without_the_segmentation_template_falls_back(tm
 def test_a_broken_segmentation_file_does_not_stop_the_weekly_digest(tmp_path):
     refs = tmp_path / "refs"
     shutil.copytree(DEMO_REFS, refs)
-    shutil.copy(ROOT / "references" / "4-segmentation.md", refs / "4-segmentation.md")
+    shutil.copy(TEST_REFS / "4-segmentation.md", refs / "4-segmentation.md")
     text = (refs / "4-segmentation.md").read_text().replace(
         "| Product usage (DAU/MAU ratio) | 30% |", "| Product usage (DAU/MAU ratio) | 20% |")
     (refs / "4-segmentation.md").write_text(text)

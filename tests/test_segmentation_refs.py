@@ -1,5 +1,6 @@
 """`4-segmentation.md`: optional, lenient about layout, strict about values, every problem
-with its line; the shipped file spells out exactly the seed's defaults."""
+with its line; the tests' copy of the shipped file spells out exactly the seed's defaults,
+and the shipped file itself (a lead's to edit) parses clean."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import TEST_REFS
 from typer.testing import CliRunner
 
 from esd.cli import app
+from esd.defaults import defaults_dir
 from esd.errors import InputError
 from esd.references import SEGMENTATION, load_references, parse_references
 from esd.references.schema import SegmentationConfig
 from esd.references.segmentation import parse_segmentation
 from esd.references.segmentation_defaults import default_config
 
-SHIPPED = ROOT / "references" / SEGMENTATION
+COPY = TEST_REFS / SEGMENTATION
 FILE = Path("4-segmentation.md")
 
 
@@ -41,12 +43,20 @@ def problems(text: str) -> list[tuple[int, str]]:
     return [(p.line, p.message) for p in found]
 
 
-def test_shipped_file_parses_to_exactly_the_seed_defaults():
-    config, found = parse_segmentation(SHIPPED)
+def test_shipped_file_parses_clean():
+    """Only that it parses: what it says is the lead's to change."""
+    shipped = defaults_dir() / "references" / SEGMENTATION
+    config, found = parse_segmentation(shipped)
+    assert found == [], found
+    assert config.path == shipped
+
+
+def test_frozen_copy_of_the_shipped_file_parses_to_exactly_the_seed_defaults():
+    config, found = parse_segmentation(COPY)
     assert found == []
     assert normalised(config) == normalised(default_config())
-    assert config.path == SHIPPED and config.last_edited == date(2026, 11, 23)
-    text = SHIPPED.read_text()
+    assert config.path == COPY and config.last_edited == date(2026, 11, 23)
+    text = COPY.read_text()
     assert [t.line for t in config.tiers] == [
         line_of(text, f"| {t.tier} | {t.name} |") for t in config.tiers]
     assert [w.line for w in config.weights] == [line_of(text, w.label) for w in config.weights]
@@ -56,11 +66,11 @@ def test_shipped_file_parses_to_exactly_the_seed_defaults():
 
 
 def test_parse_references_reads_the_file_when_present_and_defaults_without_it(tmp_path):
-    refs, found = parse_references(ROOT / "references")
-    assert found == [] and refs.segmentation.path == ROOT / "references" / SEGMENTATION
+    refs, found = parse_references(TEST_REFS)
+    assert found == [] and refs.segmentation.path == COPY
     for name in ("1-expansion-signal-taxonomy.md", "2-segment-baseline-config.md",
                  "3-action-library.md"):
-        shutil.copy(ROOT / "references" / name, tmp_path / name)
+        shutil.copy(TEST_REFS / name, tmp_path / name)
     refs, found = parse_references(tmp_path)
     assert found == []  # optional: never "file not found"
     assert refs.segmentation == default_config() and refs.segmentation.path is None
@@ -302,7 +312,7 @@ def test_broken_values_keep_the_defaults_so_the_run_still_has_a_config():
 
 def copy_references(target: Path) -> Path:
     target.mkdir()
-    for path in (ROOT / "references").glob("*.md"):
+    for path in TEST_REFS.glob("*.md"):
         shutil.copy(path, target / path.name)
     return target
 
