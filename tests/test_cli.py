@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from builders import AS_OF, account, call, departure, event, ticket, write_portfolio
-from conftest import TEST_REFS
+from conftest import ROOT, TEST_REFS
 from typer.testing import CliRunner
 
 from esd.cli import app
