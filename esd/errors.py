@@ -14,6 +14,11 @@
 Errors carry structured fields (`source`, `endpoint`, `file`, `record`, `field`) beside
 their message, so callers (the CLI, `esd coverage`) never parse message text. The exit
 code of each branch is mapped in one place, `EXIT_CODES`; `exit_code_for` reads it.
+
+A few private signals are control flow inside one module and always become one of these
+before they leave it: `esd.retry.Retriable` (an attempt worth repeating), the Claude
+client's `_Malformed`, Gainsight's `NoObject`, and the `ValueError`s that pydantic
+validators and row mappers raise to say "this value is bad".
 """
 
 from __future__ import annotations
