@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,11 +13,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from esd.app.coverage import CoverageReport
-from esd.app.digest import DigestResult
-from esd.app.segment import SegmentOutcome
 from esd.errors import EsdError
 from esd.format import usd
+
+if TYPE_CHECKING:  # the printers only read these results; the use cases load lazily
+    from esd.app.coverage import CoverageReport
+    from esd.app.digest import DigestResult
+    from esd.app.segment import SegmentOutcome
 
 out_console = Console(highlight=False, markup=False)  # data, never markup
 err_console = Console(stderr=True, highlight=False)

@@ -1,4 +1,6 @@
-"""The team's other commands: esd segment, esd eval, esd check and esd init."""
+"""The team's other commands: esd segment, esd eval, esd check and esd init.
+
+Each imports its use case when it runs (see `weekly`)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,6 @@ from typing import Annotated
 
 import typer
 
-from esd.app import check as check_app
-from esd.app import evaluate
-from esd.app import init as init_app
-from esd.app import segment as segment_app
 from esd.app.settings import Settings
 from esd.cli.app import app, exit_with
 from esd.cli.options import (
@@ -69,6 +67,8 @@ def segment(
 
         esd segment --input-dir examples/portfolio --as-of 2026-11-23 --out segmentation
     """
+    from esd.app import segment as segment_app
+
     try:
         done = segment_app.segment(settings, out, state, not no_state, csms)
     except EsdError as exc:
@@ -95,6 +95,8 @@ def eval_(
         esd eval --gold examples/gold --extractor rules
         esd eval --gold examples/gold --extractor claude --json
     """
+    from esd.app import evaluate
+
     try:
         done = evaluate.run_eval(settings, gold)
     except EsdError as exc:
@@ -127,6 +129,8 @@ def check(
 
         esd check --references references --input-dir examples/portfolio
     """
+    from esd.app import check as check_app
+
     try:
         done = check_app.check(references, input_dir, toml=ctx.obj or {})
     except EsdError as exc:
@@ -157,6 +161,8 @@ def init(
 
         esd init my-cs-team && cd my-cs-team && esd check
     """
+    from esd.app import init as init_app
+
     try:
         done = init_app.init(directory, force=force)
     except EsdError as exc:

@@ -1,4 +1,7 @@
-"""The weekly commands: esd dry-run, esd run, esd coverage and esd pull."""
+"""The weekly commands: esd dry-run, esd run, esd coverage and esd pull.
+
+Each imports its use case when it runs, so `esd --help` and a dry run do not load the
+others (segmentation pages, eval scoring, live connectors)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,6 @@ from typing import Annotated
 
 import typer
 
-from esd.app import coverage as coverage_app
-from esd.app import digest
-from esd.app import pull as pull_app
 from esd.app.settings import Settings
 from esd.cli.app import app, exit_with
 from esd.cli.options import (
@@ -53,6 +53,8 @@ def dry_run(
 
         esd dry-run --input-dir examples/portfolio --as-of 2026-11-23 --out digests
     """
+    from esd.app import digest
+
     quiet = is_quiet(quiet)
     try:
         with ProgressBar.unless(quiet) as progress:
@@ -89,6 +91,8 @@ def run(
         esd run --as-of 2026-11-23
         esd run --input-dir pulled/2026-11-23 --as-of 2026-11-23 --state postgresql://...
     """
+    from esd.app import digest
+
     quiet = is_quiet(quiet)
     try:
         with ProgressBar.unless(quiet) as progress:
@@ -115,6 +119,8 @@ def coverage(ctx: typer.Context, settings: Settings, as_json: AsJson = False) ->
 
         esd coverage --input-dir examples/portfolio --as-of 2026-11-23
     """
+    from esd.app import coverage as coverage_app
+
     try:
         report = coverage_app.coverage(settings)
     except EsdError as exc:
@@ -150,6 +156,8 @@ def pull(
         esd pull --as-of 2026-11-23 --out pulled/2026-11-23
         esd dry-run --input-dir pulled/2026-11-23 --as-of 2026-11-23
     """
+    from esd.app import pull as pull_app
+
     quiet = is_quiet(quiet)
     try:
         with ProgressBar.unless(quiet) as progress:
