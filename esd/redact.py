@@ -8,7 +8,9 @@ any record that reaches esd's log handler.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 SECRET_VARIABLES = (
     "GONG_API_KEY", "GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "GAINSIGHT_TOKEN",
@@ -16,6 +18,28 @@ SECRET_VARIABLES = (
     "HELPSCOUT_APP_ID", "HELPSCOUT_APP_SECRET", "SLACK_BOT_TOKEN", "ANTHROPIC_API_KEY",
 )
 MASK = "***"
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):(?P<pw>[^/@\s]*)@")
+
+
+def redact_url(url: str) -> str:
+    """`url` with the password of its user-info masked (`postgresql://esd:***@db/esd`,
+    `https://bot:***@slack.example/api/`); other URLs unchanged."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact_text(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username or ''}:{MASK}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """Every `scheme://user:password@` in free text with the password masked."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
 
 
 class SecretFilter(logging.Filter):

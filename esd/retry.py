@@ -23,6 +23,24 @@ class Retriable(Exception):
         self.transport = transport  # no HTTP answer at all (connection, timeout)
 
 
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a Retry-After value asks for: whole seconds (RFC 9110 delay-seconds) or
+    an HTTP date; 0 for a date in the past; None when absent or unreadable ("soon",
+    "nan", "-5"). Not capped: the caller decides whether it is too long to wait."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
+
+
 def parse_retry_after(value: str | None, max_delay: float) -> float | None:
     """Seconds to wait from a Retry-After value (seconds or HTTP date), clamped."""
     if not value:
