@@ -368,6 +368,7 @@ def test_fake_responses_validate_against_the_sdk_types(api):
 
 def test_nothing_logs_the_key(api, make, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="anthropic")  # the CLI holds it at WARNING
     api.responder = seats
     api.rate_limit_next(MESSAGES, times=3)
     client = make()
