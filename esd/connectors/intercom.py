@@ -150,7 +150,7 @@ def _account_of(source: Source, cfg: IntercomConfig, conversation: Mapping[str, 
             # The spec's schema names the list `companies`; its example and the live
             # API use `data`. A contact's companies are not paged past the first page.
             key = "companies" if isinstance(answer, dict) and "data" not in answer else "data"
-            cache[contact_id] = source.items("GET", CONTACT_COMPANIES_PATH, answer, key)
+            cache[contact_id] = source.items("GET", path, answer, key)
         found.update(k for c in cache[contact_id]
                      if (k := _company_key(c, cfg.account_key)) in known)
     return found.pop() if len(found) == 1 else None
