@@ -9,14 +9,16 @@ import pytest
 from conftest import fake_fixture
 from fakes.server import FakeAPI, Response
 
+from esd.config import load_section
 from esd.connectors.http import (
     BearerAuth,
+    HttpConfig,
     RateLimiter,
     ReadOnlyViolation,
     Source,
     make_client,
 )
-from esd.errors import SourceError
+from esd.errors import InputError, SourceError
 from esd.retry import reset_seconds
 
 SECRET = "s3cr3t-token-value"
@@ -220,3 +222,19 @@ def test_errors_carry_source_and_endpoint(api):
     with pytest.raises(ReadOnlyViolation) as exc:
         src.request("DELETE", "/v1/items")
     assert (exc.value.source, exc.value.endpoint) == ("Demo", "DELETE /v1/items")
+
+
+@pytest.mark.parametrize("table, wait", [
+    ({}, 120.0), ({"max_wait_s": 30}, 30.0), ({"max_wait_seconds": 45}, 45.0),
+    ({"max_wait_s": 30, "max_wait_seconds": 45}, 30.0),  # the contract's name wins
+])
+def test_http_config_max_wait_s_and_its_deprecated_name(api, table, wait):
+    cfg = load_section(HttpConfig, table)
+    src, _ = source(api)
+    cfg.apply(src)
+    assert src.max_wait == wait
+
+
+def test_http_config_rejects_a_bad_max_wait():
+    with pytest.raises(InputError, match=r"esd.toml \[http\]: max_wait_s: "):
+        load_section(HttpConfig, {"max_wait_s": -1})
