@@ -1,13 +1,15 @@
 """Keep credentials out of every log line, whatever the verbosity.
 
 The HTTP layer never logs headers, URLs with queries or bodies; this filter is the
-second line: it masks the value of every credential variable of the environment in
-any record that reaches esd's log handler.
+second line: it masks the value of every credential variable of the environment, and
+the password of every URL's user-info, in any record that reaches esd's log handler
+(and the third-party loggers the CLI holds at WARNING).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -51,11 +53,31 @@ class SecretFilter(logging.Filter):
         self._secrets = sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
+        """`text` with every credential value and every URL password masked."""
         for value in self._secrets:
             text = text.replace(value, MASK)
-        return text
+        return redact_text(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.scrub(record.getMessage())
         record.args = ()
+        if record.exc_info and record.exc_info[1] is not None:
+            # A traceback can carry a URL or a value: keep its one-line summary only.
+            record.msg += f" ({type(record.exc_info[1]).__name__}: " \
+                          f"{self.scrub(str(record.exc_info[1]))})"
+            record.exc_info, record.exc_text = None, None
         return True
+
+
+class LibraryFilter(logging.Filter):
+    """Drops records below WARNING written by code inside `packages` (slack-sdk, httpx,
+    httpcore, anthropic), whatever logger they go to: slack-sdk's WebClient logs every
+    request body and response to the logger it is given, which may be one of esd's."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        super().__init__()
+        self._dirs = tuple(f"{os.sep}{name}{os.sep}" for name in packages)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not any(
+            d in (record.pathname or "") for d in self._dirs)

@@ -41,32 +41,22 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(moment.timestamp() - (time.time() if now is None else now), 0.0)
 
 
-def parse_retry_after(value: str | None, max_delay: float) -> float | None:
-    """Seconds to wait from a Retry-After value (seconds or HTTP date), clamped."""
-    if not value:
+def reset_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until a rate-limit reset given as a Unix time in whole seconds (Intercom's
+    X-RateLimit-Reset); 0 for a time in the past; None when absent or unreadable. Not
+    capped, like `retry_after_seconds`."""
+    value = (value or "").strip()
+    if not value.isdigit():
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), max_delay)
+    return max(float(value) - (time.time() if now is None else now), 0.0)
 
 
-def parse_reset(value: str, max_delay: float) -> float | None:
-    """Seconds until a rate-limit reset given as a Unix time, clamped."""
-    try:
-        return min(max(float(value) - time.time(), 0.0), max_delay)
-    except ValueError:
-        return None
-
-
-def make_retrying(max_attempts: int = 5, max_delay: float = 60.0, base: float = 0.5,
+def make_retrying(max_attempts: int = 5, max_delay: float = 120.0, base: float = 0.5,
                   sleep: Callable[[float], None] = time.sleep) -> Retrying:
     """Tenacity retry policy: Retriable errors only, Retry-After first, else jittered
-    exponential backoff; re-raises the last error after `max_attempts`."""
+    exponential backoff (at most `max_delay`); re-raises the last error after
+    `max_attempts`. A Retry-After longer than the caller will wait is the caller's to
+    refuse (a failure of that request) before it raises Retriable."""
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

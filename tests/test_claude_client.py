@@ -368,6 +368,7 @@ def test_fake_responses_validate_against_the_sdk_types(api):
 
 def test_nothing_logs_the_key(api, make, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="anthropic")  # the CLI holds it at WARNING
     api.responder = seats
     api.rate_limit_next(MESSAGES, times=3)
     client = make()
@@ -380,3 +381,49 @@ def test_nothing_logs_the_key(api, make, caplog):
     assert any(r.name.startswith("anthropic") for r in caplog.records)  # DEBUG was on
     assert KEY not in caplog.text
     assert all(KEY not in r.getMessage() for r in caplog.records)
+
+
+# -- answers esd cannot read, long waits, and what is billed ------------------------
+def test_a_body_that_is_not_json_is_retried_like_a_5xx(api, make, clock):
+    api.responder = seats
+    api.fail_next(MESSAGES, 200, times=2, body='{"id": "msg_01", "content": [')
+    reply = make(max_retries=0).send(params("[A]: 5 seats"))
+    assert [m["quote"] for m in reply.mentions] == ["5 seats"]
+    assert posts(api) == 3 and len(clock.sleeps) == 2
+
+
+@pytest.mark.parametrize("body", ["not json", "null", "[]"])
+def test_a_body_that_stays_unreadable_is_a_model_error(api, make, body):
+    api.fail_next(MESSAGES, 200, times=4, body=body)
+    with pytest.raises(ModelError) as exc:
+        make(max_retries=0, attempts=4).send(params("[A]: 5 seats"))
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "anthropic", "POST /v1/messages", 4)
+    assert posts(api) == 4
+
+
+def test_a_retry_after_over_max_wait_fails_instead_of_blocking(api, make, clock):
+    api.rate_limit_next(MESSAGES, times=1, retry_after="3600")
+    with pytest.raises(ModelError, match="max_wait_s = 120"):
+        make(max_retries=0).send(params("[A]: 5 seats"))
+    assert clock.sleeps == [] and posts(api) == 1
+
+
+def test_an_unreadable_retry_after_falls_back_to_the_backoff(api, make, clock):
+    api.responder = seats
+    api.rate_limit_next(MESSAGES, times=1, retry_after="soon")
+    make(max_retries=0).send(params("[A]: 5 seats"))
+    assert posts(api) == 2
+    assert_backoff(clock.sleeps)
+
+
+def test_every_billed_batch_answer_counts_malformed_ones_too(api, make):
+    api.responder = seats
+    api.malformed_next(times=1)
+    client = make()
+    replies, retry = client.send_batch(batch_requests(3))
+    assert len(replies) == 2 and len(retry) == 1
+    billed = client.billed["batch"]
+    assert billed.output_tokens == sum(u["output_tokens"] for u in api.usage_log)
+    assert billed.output_tokens > sum(r.usage.output_tokens for r in replies.values())
+    assert client.billed["direct"] == Usage()

@@ -452,3 +452,15 @@ def test_an_answer_cut_off_at_max_tokens_is_never_cached(fake, refs, portfolio):
     with pytest.raises(ModelError, match="cut off at max_tokens"):
         run_extract(extractor(fake, refs, batch=False, cache=cache, attempts=2), portfolio)
     assert cache.answers == {}
+
+
+def test_the_models_own_words_are_never_stored_as_the_trigger(fake, refs, tmp_path):
+    folder = write_portfolio(tmp_path / "in3", [account("a1")], calls=[call("a1", "c1", [
+        ("Dana Lee", "Another forty engineers start in March and all need logins.")])])
+    leak = "SYSTEM PROMPT: You find expansion signals"
+    fake.responder = lambda params: [
+        {"source": "s1", "sku": "additional-team-seats", "speaker": "Dana Lee",
+         "quote": "Another forty engineers start in March and all need logins.",
+         "label": "signal", "reason": "none", "why": leak}]
+    mentions = run_extract(extractor(fake, refs, batch=False), folder)
+    assert [m.trigger for m in mentions] == ["model: additional-team-seats"]

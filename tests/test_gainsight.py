@@ -439,3 +439,18 @@ def test_describe_validates_the_health_object_when_configured(api):
     assert gs.describe_problems(source, cfg) == [
         'Gainsight: no object Health__gc (esd.toml [gainsight] health_object; set it to "" if '
         'the instance has none)']
+
+
+@pytest.mark.parametrize("body", [
+    "null", "[]", '"x"', '{"result": true, "data": [',
+    '{"result": true, "requestId": "r1"}',  # no data: not "no rows"
+    '{"result": true, "data": null}', '{"result": true, "data": {"records": null}}',
+    '{"result": true, "data": [1, 2]}',
+])
+def test_an_unreadable_query_answer_is_a_source_error_not_zero_rows(api, body):
+    api.fail_next(QUERY_COMPANY, 200, body=body)
+    source, cfg = connect(api)
+    with pytest.raises(SourceError) as exc:
+        gs.fetch_accounts(source, cfg)
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Gainsight", f"POST {QUERY_COMPANY}", 4)

@@ -412,3 +412,28 @@ def test_the_openapi_check_can_fail(gong):
     with pytest.raises(ValidationError) as exc:
         assert_matches_openapi([(request, Response(200, bad_body))])
     assert "'long' is not of type 'integer'" in str(exc.value.__cause__)
+
+
+# An answer esd cannot read is exit 4 naming Gong and the endpoint (contract §8), never
+# "no calls": null, a list or a string where the page object belongs, a truncated body,
+# a page without its `calls` list, a call without the fields every call has.
+UNREADABLE = ["null", "[]", '"x"', '{"requestId": "r1", "calls": [{"metaData"',
+              '{"requestId": "r1", "records": {"totalRecords": 0}}',
+              '{"requestId": "r1", "calls": [{"parties": []}]}']
+
+
+@pytest.mark.parametrize("body", UNREADABLE)
+def test_an_unreadable_calls_page_is_a_source_error(gong, body):
+    gong.fail_next(CALLS_PATH, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(gong)
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Gong", f"POST {CALLS_PATH}", 4)
+
+
+@pytest.mark.parametrize("body", [*UNREADABLE[:4], '{"requestId": "r1"}'])
+def test_an_unreadable_transcript_page_is_a_source_error(gong, body):
+    gong.fail_next(TRANSCRIPT_PATH, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(gong)
+    assert (exc.value.source, exc.value.endpoint) == ("Gong", f"POST {TRANSCRIPT_PATH}")

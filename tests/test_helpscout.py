@@ -246,3 +246,17 @@ def test_account_lookups():
     assert helpscout._org_account(org, "account-id") == "001B"
     assert helpscout._org_account(org, "Account ID") == "001B"
     assert helpscout._org_account({}, "account-id") is None
+
+
+@pytest.mark.parametrize("body", [
+    "null", "[]", '"x"', '{"_embedded": {"conversations": [',
+    '{"_links": {}}',  # no page.totalPages: not "no results"
+    '{"_embedded": {"conversations": {}}, "page": {"totalPages": 1, "number": 1}}',
+    '{"_embedded": {"conversations": [{"subject": "no id"}]}, "page": {"totalPages": 1}}',
+])
+def test_an_unreadable_conversations_page_is_a_source_error(api, body):
+    api.fail_next(CONVERSATIONS_PATH, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(config(api), {"x"})
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Help Scout", f"GET {CONVERSATIONS_PATH}", 4)

@@ -9,15 +9,17 @@ import pytest
 from conftest import fake_fixture
 from fakes.server import FakeAPI, Response
 
+from esd.config import load_section
 from esd.connectors.http import (
     BearerAuth,
+    HttpConfig,
     RateLimiter,
     ReadOnlyViolation,
     Source,
     make_client,
-    parse_retry_after,
 )
-from esd.errors import SourceError
+from esd.errors import InputError, SourceError
+from esd.retry import reset_seconds
 
 SECRET = "s3cr3t-token-value"
 
@@ -109,11 +111,72 @@ def test_empty_status_means_no_data(api):
     assert src.get("/v1/nothing-here") is None
 
 
-def test_retry_after_forms():
-    assert parse_retry_after("7", 60) == 7.0
-    assert parse_retry_after("900", 60) == 60.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 60) == 0.0  # in the past
-    assert parse_retry_after("soon", 60) is None
+def test_reset_seconds_reads_a_unix_time_strictly():
+    assert reset_seconds("1000", now=990.0) == 10.0
+    assert reset_seconds("900", now=990.0) == 0.0  # in the past
+    assert [reset_seconds(v) for v in ("soon", "", None, "-5", "1e9", "12.5")] == [None] * 6
+
+
+@pytest.mark.parametrize("header", ["3600", "121", "Fri, 01 Jan 2100 00:00:00 GMT"])
+def test_a_retry_after_over_max_wait_fails_the_request_at_once(api, header):
+    src, waits = source(api)
+    api.fail_next("/v1/items", 429, headers={"Retry-After": header})
+    with pytest.raises(SourceError) as exc:
+        src.get("/v1/items")
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Demo", "GET /v1/items", 4)
+    assert "max_wait_s = 120" in str(exc.value)
+    assert waits == [] and len(api.log) == 1  # never slept, never retried
+
+
+def test_max_wait_is_the_limit_honoured(api):
+    src, waits = source(api, max_wait=5.0)
+    api.fail_next("/v1/items", 429, headers={"Retry-After": "5"})
+    assert src.get("/v1/items") == {"items": [1, 2]}
+    assert waits == [5.0]
+    api.fail_next("/v1/items", 503, headers={"Retry-After": "6"})
+    with pytest.raises(SourceError, match="asking to wait 6s"):
+        src.get("/v1/items")
+
+
+@pytest.mark.parametrize("header", ["soon", "nan", "-5", "1.5", "Someday, 99 Foo"])
+def test_an_unreadable_retry_after_falls_back_to_the_backoff(api, header):
+    src, waits = source(api)
+    api.fail_next("/v1/items", 429, headers={"Retry-After": header})
+    assert src.get("/v1/items") == {"items": [1, 2]}
+    assert len(waits) == 1 and 0.25 <= waits[0] <= 0.5  # the first jittered backoff
+
+
+def test_a_reset_time_past_max_wait_fails_the_request(api):
+    import time
+
+    src, waits = source(api, reset_header="X-RateLimit-Reset")
+    api.fail_next("/v1/items", 429, headers={"X-RateLimit-Reset": str(int(time.time()) + 3600)})
+    with pytest.raises(SourceError, match="max_wait_s"):
+        src.get("/v1/items")
+    assert waits == []
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"x"', "3", '{"items": [1', "<html>"])
+def test_an_answer_that_is_no_json_object_is_a_source_error(api, body):
+    src, waits = source(api)
+    api.fail_next("/v1/items", 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        src.get("/v1/items")
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Demo", "GET /v1/items", 4)
+    assert waits == []
+
+
+def test_items_names_what_is_missing(api):
+    src, _ = source(api)
+    assert src.items("GET", "/p", {"rows": [{"a": 1}]}, "rows") == [{"a": 1}]
+    assert src.items("GET", "/p", {}, "rows", required=False) == []
+    for page, what in (({}, "no `rows` list"), ({"rows": {}}, "an object for its `rows`"),
+                       ({"rows": [1]}, "not an object"), ([], "a list where an object")):
+        with pytest.raises(SourceError, match=what) as exc:
+            src.items("GET", "/p", page, "rows")
+        assert exc.value.endpoint == "GET /p"
 
 
 def test_rate_limiter_spaces_requests():
@@ -159,3 +222,19 @@ def test_errors_carry_source_and_endpoint(api):
     with pytest.raises(ReadOnlyViolation) as exc:
         src.request("DELETE", "/v1/items")
     assert (exc.value.source, exc.value.endpoint) == ("Demo", "DELETE /v1/items")
+
+
+@pytest.mark.parametrize("table, wait", [
+    ({}, 120.0), ({"max_wait_s": 30}, 30.0), ({"max_wait_seconds": 45}, 45.0),
+    ({"max_wait_s": 30, "max_wait_seconds": 45}, 30.0),  # the contract's name wins
+])
+def test_http_config_max_wait_s_and_its_deprecated_name(api, table, wait):
+    cfg = load_section(HttpConfig, table)
+    src, _ = source(api)
+    cfg.apply(src)
+    assert src.max_wait == wait
+
+
+def test_http_config_rejects_a_bad_max_wait():
+    with pytest.raises(InputError, match=r"esd.toml \[http\]: max_wait_s: "):
+        load_section(HttpConfig, {"max_wait_s": -1})

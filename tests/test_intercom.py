@@ -432,3 +432,28 @@ def test_the_document_check_can_fail(api, spec_214):
     bad_response = type(response)(200, body, response.headers)
     with pytest.raises(Exception, match="not of type 'integer'"):
         spec_214.validate_response(_mock_request(request), _mock_response(request, bad_response))
+
+
+@pytest.mark.parametrize("body", [
+    "null", "[]", '"x"', '{"type": "conversation.list", "conversations": [',
+    '{"type": "conversation.list", "total_count": 0}',
+    '{"type": "conversation.list", "conversations": [{"created_at": 1}]}',
+])
+def test_an_unreadable_search_page_is_a_source_error_not_no_tickets(api, body):
+    api.fail_next(SEARCH, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(api)
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Intercom", f"POST {SEARCH}", 4)
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '{"data": [', '{"type": "list"}',
+                                  '{"type": "list", "data": {"id": "1"}}'])
+def test_an_unreadable_contact_companies_answer_is_a_source_error(api, body):
+    pull(api)
+    first = next(p for p in paths(api, "GET") if p.startswith("/contacts/"))
+    api.reset()
+    api.fail_next(first, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(api)
+    assert (exc.value.source, exc.value.endpoint) == ("Intercom", f"GET {first}")

@@ -245,3 +245,16 @@ def test_an_empty_export_is_no_tickets(api):
     finally:
         api.data = demo_data()
     assert pulled.records == [] and pulled.unmapped == 0 and len(api.log) == 1
+
+
+@pytest.mark.parametrize("body", [
+    "null", "[]", '"x"', '{"tickets": [{"id": 1', '{"end_of_stream": true}',
+    '{"tickets": [], "after_cursor": null}',  # no end_of_stream: not "the last page"
+    '{"tickets": [{"subject": "no id"}], "end_of_stream": true}',
+])
+def test_an_unreadable_export_page_is_a_source_error_not_no_tickets(api, body):
+    api.fail_next(EXPORT_PATH, 200, body=body)
+    with pytest.raises(SourceError) as exc:
+        pull(zendesk.ZendeskConfig.from_env(env(api), FAST), {"x"})
+    assert (exc.value.source, exc.value.endpoint, exc.value.exit_code) == (
+        "Zendesk", f"GET {EXPORT_PATH}", 4)

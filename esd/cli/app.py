@@ -14,7 +14,7 @@ from dotenv import load_dotenv
 from esd.cli.output import fail
 from esd.config import load_toml
 from esd.errors import EsdError, InputError
-from esd.redact import SecretFilter
+from esd.redact import LibraryFilter, SecretFilter
 
 app = typer.Typer(
     help="Weekly expansion-signal digests for Customer Success teams.\n\n"
@@ -54,14 +54,29 @@ def main(
     _setup_logging(verbose)
 
 
+# Third-party loggers that can print request or response bodies, headers or full URLs
+# at DEBUG or INFO (slack-sdk logs every payload and response; httpx/httpcore the URL
+# and headers): held at WARNING at every verbosity. `-v` logs esd's own request lines.
+QUIET_LOGGERS = ("slack_sdk", "httpx", "httpcore", "httpx2", "httpcore2", "anthropic",
+                 "urllib3")
+
+
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LibraryFilter(QUIET_LOGGERS))  # their records to esd's loggers too
     handler.addFilter(SecretFilter(os.environ))
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("esd")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logger.propagate = False
+    for name in QUIET_LOGGERS:
+        quiet = logging.getLogger(name)
+        quiet.setLevel(logging.WARNING)
+        # Their warnings still pass the filter: no credential, no URL password.
+        for old in [f for f in quiet.filters if isinstance(f, SecretFilter)]:
+            quiet.removeFilter(old)
+        quiet.addFilter(SecretFilter(os.environ))
 
 
 def exit_with(code: int) -> None:

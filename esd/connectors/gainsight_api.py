@@ -126,12 +126,15 @@ def query_rows(source: Source, cfg: GainsightConfig, obj: str, fields: Mapping[s
             raise NoObject(obj)
         if found not in (None, "no-data"):
             raise failure("POST", path, answer, 200)
-        data = answer.get("data") if isinstance(answer, dict) and found is None else None
-        page = data.get("records") if isinstance(data, dict) else data
-        if not isinstance(page, list | None) or not isinstance(answer, dict | None):
-            raise SourceError(f"Gainsight: POST {path}: unexpected data shape",
-                              source=SYSTEM, endpoint=f"POST {path}")
-        return [row for row in page or [] if isinstance(row, dict)]
+        if found == "no-data":
+            return []
+        # Success bodies carry the rows in `data` or in `data.records` (api-notes §2);
+        # anything else (null, a list, no `data`) is an answer esd cannot read.
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if isinstance(data, list):
+            return source.items("POST", path, answer, "data")
+        return source.items("POST", path, data if isinstance(data, dict) else answer,
+                            "records" if isinstance(data, dict) else "data")
 
     rows: list[dict] = []
     last = None

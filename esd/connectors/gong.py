@@ -113,13 +113,15 @@ def fetch_calls(source: Source, cfg: GongConfig, window: Window,
     kept: dict[str, dict] = {}  # call id -> raw call, in Gong's order
     first = {"filter": flt, "contentSelector": CONTENT_SELECTOR}
     for page in source.pages("POST", CALLS_PATH, first, NEXT_PAGE):
-        for raw in _list(_dict(page).get("calls")):
-            started = parse_time(_dict(_dict(raw).get("metaData")).get("started"))
-            if started is not None and started not in window:
+        for raw in source.items("POST", CALLS_PATH, page, "calls"):
+            meta = _dict(raw.get("metaData"))
+            call_id, started = _str(meta.get("id")), parse_time(meta.get("started"))
+            if call_id is None or started is None:  # no call without them (CallBasicData)
+                raise source.missing("POST", CALLS_PATH, "metaData.id and metaData.started")
+            if started not in window:
                 continue
             account = _account_id(raw, cfg.account_object, cfg.crm_system)
-            call_id = _str(_dict(_dict(raw).get("metaData")).get("id"))
-            if account is None or account not in known_accounts or call_id is None:
+            if account is None or account not in known_accounts:
                 pulled.unmapped += 1
             else:
                 kept.setdefault(call_id, raw)
@@ -140,8 +142,10 @@ def fetch_transcripts(source: Source, call_ids: list[str], batch: int) -> dict[s
     for i in range(0, len(call_ids), batch):
         body = {"filter": {"callIds": call_ids[i:i + batch]}}
         for page in source.pages("POST", TRANSCRIPT_PATH, body, NEXT_PAGE):
-            for entry in _list(_dict(page).get("callTranscripts")):
-                call_id = _str(_dict(entry).get("callId"))
+            for entry in source.items("POST", TRANSCRIPT_PATH, page, "callTranscripts"):
+                call_id = _str(entry.get("callId"))
+                if call_id is None:
+                    raise source.missing("POST", TRANSCRIPT_PATH, "callId")
                 if call_id and _list(entry.get("transcript")):
                     out.setdefault(call_id, []).extend(entry["transcript"])
     return out

@@ -102,10 +102,12 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
     pulled: Pulled[Ticket] = Pulled()
     seen: set[Any] = set()
     for page in _pages(source, CONVERSATIONS_PATH, params):
-        conversations = _embedded(page, "conversations")
+        conversations = _embedded(source, CONVERSATIONS_PATH, page, "conversations")
         for conv in conversations:
             opened = parse_time(conv.get("createdAt"))
-            if opened is None or opened not in window or conv.get("id") in seen:
+            if opened is None or conv.get("id") is None:
+                raise source.missing("GET", CONVERSATIONS_PATH, "id and createdAt")
+            if opened not in window or conv.get("id") in seen:
                 continue
             seen.add(conv.get("id"))
             account = _field_account(conv, cfg.account_field)
@@ -118,7 +120,8 @@ def fetch_tickets(source: Source, cfg: HelpScoutConfig, window: Window,
             if conv.get("type") == "chat" or "threads" not in (conv.get("_embedded") or {}):
                 # Embedded chat threads are truncated by design; list them in full.
                 path = THREADS_PATH.format(id=conv["id"])
-                threads = [t for p in _pages(source, path, {}) for t in _embedded(p, "threads")]
+                threads = [t for p in _pages(source, path, {})
+                           for t in _embedded(source, THREADS_PATH, p, "threads")]
             pulled.records.append(_to_ticket(conv, account, threads))
         # Oldest first: a page created entirely after the window ends the listing.
         created = [parse_time(c.get("createdAt")) for c in conversations]
@@ -218,6 +221,14 @@ def _to_ticket(conv: Mapping[str, Any], account_id: str,
     )
 
 
-def _embedded(page: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    # `_embedded` is left out entirely when there are no results.
-    return (page.get("_embedded") or {}).get(key) or []
+def _embedded(source: Source, path: str, page: Any, key: str) -> list[dict[str, Any]]:
+    """The HAL page's `_embedded[key]` records. `_embedded` is left out entirely when
+    there are no results, but a page always says how many pages there are: a page
+    without `page.totalPages` is an answer esd cannot read (SourceError)."""
+    page_info = page.get("page") if isinstance(page, dict) else None
+    if not isinstance(page_info, dict) or not isinstance(page_info.get("totalPages"), int):
+        raise source.error(SourceError, "GET", path, "answered a page without page.totalPages")
+    embedded = page.get("_embedded")
+    if embedded is None:
+        return []
+    return source.items("GET", path, embedded, key, required=False)

@@ -5,13 +5,18 @@ A `Source` is one live system. Connectors call `source.get(path, params)` or
 `/v2/calls/extensive`) and get parsed JSON back. Everything else happens here, once:
 
 - retries on connection errors, timeouts, 429 and 5xx, with exponential backoff and
-  jitter, honouring the vendor's Retry-After header (seconds or HTTP date, clamped);
+  jitter, honouring the vendor's Retry-After header (whole seconds or an HTTP date, read
+  by `esd.retry.retry_after_seconds`) up to `max_wait` (esd.toml `[http] max_wait_s`,
+  120 s): a longer wait fails that request (contract §8), an unreadable one falls back
+  to the backoff;
 - a per-host rate limiter (Gong allows about 3 requests a second);
 - read-only by construction: any method other than GET is refused unless the path is
   one the connector declared as a query (`query_paths`), before anything is sent;
 - errors as `SourceError` naming the system, method, path, status and vendor request
   id, never the full URL, a header or a credential, with `source` and `endpoint` set;
   4xx other than 429 fail at once;
+- answers esd cannot read (not JSON, not a JSON object, a missing list: `items`) are a
+  SourceError naming the system and endpoint, never "no records" (contract §8);
 - paged reads through `source.pages(...)` (esd.paging), capped at
   `max_pages` (esd.toml `[http]`, `HttpConfig`).
 
@@ -28,17 +33,18 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from esd.config import Section
 from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
 from esd.paging import MAX_PAGES, NextRequest, iter_pages
-from esd.retry import Retriable, make_retrying, parse_reset, parse_retry_after
+from esd.retry import Retriable, make_retrying, reset_seconds, retry_after_seconds
 
 log = logging.getLogger("esd.http")
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_WAIT_S = 120.0  # contract §8: Retry-After honoured up to [http] max_wait_s
 REQUEST_ID_HEADERS = ("x-request-id", "x-gong-request-id", "x-zendesk-request-id",
                       "x-intercom-request-id", "correlation-id")
 
@@ -97,7 +103,7 @@ class Source:
     reset_header: str | None = None
     empty_statuses: Collection[int] = ()  # statuses that mean "no data" (Gong: 404)
     max_attempts: int = 5
-    max_delay: float = 60.0
+    max_wait: float = MAX_WAIT_S  # longest Retry-After honoured; also caps the backoff
     backoff: float = 0.5  # first backoff wait in seconds, doubled per attempt, jittered
     max_pages: int = MAX_PAGES  # per endpoint and window (esd.toml [http] max_pages)
     sleep: Callable[[float], None] = time.sleep
@@ -136,7 +142,7 @@ class Source:
         if not (method == "GET" or (method == "POST" and path in self.query_paths)):
             raise ReadOnlyViolation(f"{self.system}: refusing {method} {path}: esd only reads",
                                     source=self.system, endpoint=f"{method} {path}")
-        retrying = make_retrying(self.max_attempts, self.max_delay, self.backoff, self.sleep)
+        retrying = make_retrying(self.max_attempts, self.max_wait, self.backoff, self.sleep)
         try:
             for attempt in retrying:
                 with attempt:
@@ -168,13 +174,7 @@ class Source:
         if status in self.empty_statuses:
             return None
         if status in RETRY_STATUS:
-            names = ((self.retry_after_header,) if isinstance(self.retry_after_header, str)
-                     else self.retry_after_header)
-            value = next((response.headers[n] for n in names if n in response.headers), None)
-            wait = parse_retry_after(value, self.max_delay)
-            if wait is None and self.reset_header and self.reset_header in response.headers:
-                wait = parse_reset(response.headers[self.reset_header], self.max_delay)
-            raise Retriable(f"status {status}", retry_after=wait)
+            raise Retriable(f"status {status}", retry_after=self._wait(method, path, response))
         if status >= 400:
             rid = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers),
                        None)
@@ -184,10 +184,61 @@ class Source:
             error = CredentialsRejected if status in (401, 403) else SourceError
             raise self.error(error, method, path, what + suffix)
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
             raise self.error(SourceError, method, path, f"answered {status} with a body "
                              "that is not JSON") from None
+        if not isinstance(answer, dict):  # every vendor esd reads answers an object
+            raise self.error(SourceError, method, path, f"answered {status} with "
+                             f"{_kind(answer)} where an object belongs")
+        return answer
+
+    def _wait(self, method: str, path: str, response: httpx.Response) -> float | None:
+        """Seconds the server asks to wait (None: unreadable or absent, back off); a
+        wait longer than `max_wait` is a SourceError: esd never blocks on it."""
+        names = ((self.retry_after_header,) if isinstance(self.retry_after_header, str)
+                 else self.retry_after_header)
+        value = next((response.headers[n] for n in names if n in response.headers), None)
+        wait = retry_after_seconds(value)
+        if wait is None and self.reset_header:
+            value = response.headers.get(self.reset_header)
+            wait = reset_seconds(value)
+        if wait is not None and wait > self.max_wait:
+            raise self.error(SourceError, method, path, f"answered {response.status_code} "
+                             f"asking to wait {wait:.0f}s, more than esd waits "
+                             f"(esd.toml [http] max_wait_s = {self.max_wait:g})")
+        return wait
+
+    def items(self, method: str, path: str, page: Any, key: str,
+              required: bool = True) -> list[dict]:
+        """The list of records at `page[key]`; a page that is not an object, a missing
+        list (unless not `required`) or a record that is not an object is a SourceError
+        naming the system and endpoint: never read as "no records"."""
+        if not isinstance(page, dict):
+            raise self.error(SourceError, method, path,
+                             f"answered {_kind(page)} where an object belongs")
+        found = page.get(key)
+        if found is None and not required:
+            return []
+        if not isinstance(found, list):
+            what = "no" if found is None else f"{_kind(found)} for its"
+            raise self.error(SourceError, method, path, f"answered {what} `{key}` list")
+        if not all(isinstance(item, dict) for item in found):
+            raise self.error(SourceError, method, path,
+                             f"answered a `{key}` entry that is not an object")
+        return found
+
+    def missing(self, method: str, path: str, what: str) -> SourceError:
+        """The error for a record without a field esd cannot do without."""
+        return self.error(SourceError, method, path, f"answered a record without {what}")
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a message (never the value: it may hold customer text)."""
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number")
 
 
 class HttpConfig(Section):
@@ -197,13 +248,20 @@ class HttpConfig(Section):
 
     max_attempts: int = Field(5, gt=0, strict=True)  # per request, the first included
     backoff_seconds: float = Field(0.5, gt=0, strict=True)  # first wait, doubled per attempt
-    max_wait_seconds: float = Field(60.0, gt=0, strict=True)  # cap on any wait
+    max_wait_s: float = Field(MAX_WAIT_S, gt=0, strict=True)  # longest Retry-After honoured
+    max_wait_seconds: float | None = Field(None, gt=0, strict=True)  # deprecated: max_wait_s
     max_pages: int = Field(MAX_PAGES, gt=0, strict=True)  # per endpoint and window
+
+    @model_validator(mode="after")
+    def _deprecated_name(self) -> HttpConfig:
+        if self.max_wait_seconds is not None and "max_wait_s" not in self.model_fields_set:
+            self.max_wait_s = self.max_wait_seconds
+        return self
 
     def apply(self, source: Source) -> None:
         """Set these values on `source`."""
         source.max_attempts, source.backoff = self.max_attempts, self.backoff_seconds
-        source.max_delay, source.max_pages = self.max_wait_seconds, self.max_pages
+        source.max_wait, source.max_pages = self.max_wait_s, self.max_pages
 
 
 def make_client(base_url: str, auth: httpx.Auth | None = None,

@@ -121,7 +121,9 @@ def search_body(cfg: IntercomConfig, window: Window) -> dict[str, Any]:
 def _search(source: Source, cfg: IntercomConfig, window: Window):
     seen_ids: set[str] = set()
     for page in source.pages("POST", SEARCH_PATH, search_body(cfg, window), NEXT_PAGE):
-        for conversation in _dict(page).get("conversations") or []:
+        for conversation in source.items("POST", SEARCH_PATH, page, "conversations"):
+            if conversation.get("id") in (None, ""):
+                raise source.missing("POST", SEARCH_PATH, "id")
             cid = str(conversation.get("id"))
             if cid in seen_ids or _opened_at(conversation) not in window:
                 continue
@@ -143,10 +145,12 @@ def _account_of(source: Source, cfg: IntercomConfig, conversation: Mapping[str, 
         if not contact_id:
             continue
         if contact_id not in cache:
-            answer = source.get(CONTACT_COMPANIES_PATH.format(id=contact_id)) or {}
+            path = CONTACT_COMPANIES_PATH.format(id=contact_id)
+            answer = source.get(path)
             # The spec's schema names the list `companies`; its example and the live
             # API use `data`. A contact's companies are not paged past the first page.
-            cache[contact_id] = answer.get("data") or answer.get("companies") or []
+            key = "companies" if isinstance(answer, dict) and "data" not in answer else "data"
+            cache[contact_id] = source.items("GET", path, answer, key)
         found.update(k for c in cache[contact_id]
                      if (k := _company_key(c, cfg.account_key)) in known)
     return found.pop() if len(found) == 1 else None

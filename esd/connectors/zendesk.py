@@ -11,7 +11,7 @@ Wire format: ../shared/api-notes.md §3.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from typing import Any, ClassVar
 
 import httpx
@@ -113,12 +113,14 @@ def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
     the rest of the window's tickets are counted in `unmapped`."""
     latest: dict[Any, dict[str, Any]] = {}
     organizations: dict[Any, dict[str, Any]] = {}
-    for page in _export_pages(source, cfg, window):
-        for org in page.get("organizations") or []:
+    for page in source.pages("GET", EXPORT_PATH, _first_request(cfg, window), _next_export_page):
+        # The sideload is present when asked for; a page without it has no organizations.
+        for org in source.items("GET", EXPORT_PATH, page, SIDELOAD, required=False):
             organizations[org.get("id")] = org
-        for raw in page.get("tickets") or []:
-            if raw.get("id") is not None:
-                latest[raw["id"]] = raw  # a ticket changed twice comes twice: keep the last
+        for raw in source.items("GET", EXPORT_PATH, page, "tickets"):
+            if raw.get("id") is None or parse_time(raw.get("created_at")) is None:
+                raise source.missing("GET", EXPORT_PATH, "id and created_at")
+            latest[raw["id"]] = raw  # a ticket changed twice comes twice: keep the last
     pulled: Pulled[Ticket] = Pulled()
     for raw in latest.values():
         opened = parse_time(raw.get("created_at"))
@@ -134,18 +136,21 @@ def fetch_tickets(source: Source, cfg: ZendeskConfig, window: Window,
     return pulled
 
 
-def _export_pages(source: Source, cfg: ZendeskConfig, window: Window) -> Iterator[dict]:
+def _first_request(cfg: ZendeskConfig, window: Window) -> dict[str, Any]:
     # First page by start_time, then after_cursor until end_of_stream (api-notes §3).
-    first = {"start_time": int(window.start.timestamp()), "include": SIDELOAD,
-             "per_page": cfg.page_size}
-    for page in source.pages("GET", EXPORT_PATH, first, _next_export_page):
-        yield page if isinstance(page, dict) else {}
+    return {"start_time": int(window.start.timestamp()), "include": SIDELOAD,
+            "per_page": cfg.page_size}
 
 
 def _next_export_page(params: dict[str, Any], page: Any) -> dict[str, Any] | None:
     """The export's next request: its `after_cursor` in place of `start_time`, until
-    `end_of_stream`; a page that is not the end yet names no cursor is an error."""
-    if not isinstance(page, dict) or page.get("end_of_stream", True):
+    `end_of_stream`; a page without `end_of_stream`, or not the end yet and naming no
+    cursor, is an error (never read as the last page)."""
+    end = page.get("end_of_stream") if isinstance(page, dict) else None
+    if not isinstance(end, bool):
+        raise SourceError(f"{SYSTEM}: GET {EXPORT_PATH} answered no end_of_stream flag",
+                          source=SYSTEM, endpoint=f"GET {EXPORT_PATH}")
+    if end:
         return None
     cursor = dig(page, "after_cursor")
     if not cursor:

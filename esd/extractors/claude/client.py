@@ -3,10 +3,15 @@
 Retries happen in two layers. The SDK retries 429, 5xx and connection errors itself
 (`max_retries`), but waits 8 s at most. An overloaded model (529) or a rate limit can last
 longer than that. So on top of the SDK, `send` tries `attempts` times under esd's one
-retry policy (`esd.retry`): `retry-after` first, else jittered exponential backoff. It
-also retries an answer without the forced tool call: that is a model hiccup, not a bad
-request. Every failure ends up as one esd error whose message names the cause and never
-the key (`esd.errors`, `source="anthropic"`).
+retry policy (`esd.retry`): `retry-after` first (up to `max_wait`, esd.toml `[http]
+max_wait_s`; a longer one fails the request), else jittered exponential backoff. It also
+retries an answer without the forced tool call, and a body that is not JSON, as it
+would a 5xx: a hiccup, not a bad request. Every failure ends up as one esd error whose
+message names the cause and never the key (`esd.errors`, `source="anthropic"`).
+
+`billed` adds up the usage of every answer that came back, usable or not (a malformed
+or cut-off answer is billed all the same), per kind (`batch`, `direct`): the cost
+report reads it.
 
 `send_batch` submits a Message Batch (half price, `../shared/api-notes.md` §7), polls it,
 and maps the results by `custom_id`: they come back in any order. Anything that did not
@@ -15,6 +20,7 @@ succeed, or came back unusable, is returned so the caller sends it directly.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -27,10 +33,11 @@ from tenacity import RetryCallState
 
 from esd.errors import CredentialsRejected, ModelError, SourceError, Unreachable
 from esd.extractors.claude.cost import Usage, usage_of
-from esd.retry import Retriable, make_retrying, parse_retry_after
+from esd.retry import Retriable, make_retrying, retry_after_seconds
 
 log = logging.getLogger("esd.claude")
 CANCEL_POLLS = 5
+MAX_WAIT_S = 120.0  # the longest retry-after honoured (contract §8, [http] max_wait_s)
 SOURCE = "anthropic"  # the `source` of every error raised here
 MESSAGES = "POST /v1/messages"
 BATCHES = "/v1/messages/batches"
@@ -57,7 +64,8 @@ class ClaudeClient:
 
     def __init__(self, api_key: str, base_url: str | None = None, *,
                  tool_name: str = "record_mentions", max_retries: int = 2, attempts: int = 4,
-                 backoff: float = 2.0, max_backoff: float = 60.0, timeout: float = 120.0,
+                 backoff: float = 2.0, max_backoff: float = 60.0, max_wait: float = MAX_WAIT_S,
+                 timeout: float = 120.0,
                  poll_interval: float = 20.0, batch_timeout: float = 1800.0,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,10 +75,11 @@ class ClaudeClient:
         self._host = url.hostname if url.port is None else f"{url.hostname}:{url.port}"
         self.tool_name = tool_name
         self.attempts = max(1, attempts)
-        self.backoff, self.max_backoff = backoff, max_backoff
+        self.backoff, self.max_backoff, self.max_wait = backoff, max_backoff, max_wait
         self.poll_interval, self.batch_timeout = poll_interval, batch_timeout
         self.sleep, self.clock = sleep, clock
         self.requests_sent = 0
+        self.billed = {"batch": Usage(), "direct": Usage()}
 
     def close(self) -> None:
         self._client.close()
@@ -93,6 +102,7 @@ class ClaudeClient:
             message = self._client.messages.create(**params)
             self.requests_sent += 1
             answered = True
+            self.billed["direct"] += _usage(message)
             try:
                 return self._parse(message)
             except _Malformed as exc:
@@ -152,10 +162,14 @@ class ClaudeClient:
         try:
             for line in results:
                 if line.custom_id in requests and line.result.type == "succeeded":
+                    self.billed["batch"] += _usage(line.result.message)
                     try:
                         replies[line.custom_id] = self._parse(line.result.message)
                     except _Malformed as exc:
                         log.info("Anthropic batch %s: %s: %s", batch.id, line.custom_id, exc)
+        except ValueError:  # a results line that is not JSON: send the rest directly
+            log.warning("Anthropic batch %s: the results file is not JSON Lines; what it "
+                        "did not answer is sent directly", batch.id)
         finally:
             results.close()
         retry = [cid for cid in requests if cid not in replies]
@@ -164,7 +178,9 @@ class ClaudeClient:
         return replies, retry
 
     def _parse(self, message: Any) -> Reply:
-        usage = usage_of(message.usage)
+        usage = _usage(message)
+        if not hasattr(message, "content"):  # null, a list: no message at all
+            raise _Malformed("malformed answer (not a message object)", usage)
         block = next((b for b in message.content or []
                       if getattr(b, "type", None) == "tool_use"
                       and getattr(b, "name", None) == self.tool_name), None)
@@ -198,6 +214,8 @@ class ClaudeClient:
                                   **where) from None
             except _Malformed as exc:
                 raise Retriable(str(exc)) from None
+            except json.JSONDecodeError:
+                raise Retriable("answered a body that is not JSON") from None
 
         def before_sleep(state: RetryCallState) -> None:
             log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", prefix,
@@ -225,8 +243,17 @@ class ClaudeClient:
             return ModelError(f"{prefix}: {status} {kind}: {message}", **where)
         cause = ("rate limited" if status == 429 else "overloaded"
                  if status == 529 or kind == "overloaded_error" else "server error")
-        wait = parse_retry_after(exc.response.headers.get("retry-after"), self.max_backoff)
+        wait = retry_after_seconds(exc.response.headers.get("retry-after"))
+        if wait is not None and wait > self.max_wait:
+            return ModelError(f"{prefix}: {cause} ({status}), asked to wait {wait:.0f}s, "
+                              f"more than esd waits (esd.toml [http] max_wait_s = "
+                              f"{self.max_wait:g})", **where)
         return Retriable(f"{cause} ({status})", retry_after=wait)
+
+
+def _usage(message: Any) -> Usage:
+    """What an answer cost; nothing for a body that is no message."""
+    return usage_of(getattr(message, "usage", None))
 
 
 def _describe(exc: anthropic.APIStatusError) -> tuple[int, str, str]:

@@ -78,6 +78,12 @@ class Usage:
                      self.cache_read_tokens + other.cache_read_tokens,
                      self.output_tokens + other.output_tokens)
 
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens - other.input_tokens,
+                     self.cache_write_tokens - other.cache_write_tokens,
+                     self.cache_read_tokens - other.cache_read_tokens,
+                     self.output_tokens - other.output_tokens)
+
     def cost(self, prices: Prices, batch: bool = False) -> float:
         usd = (self.input_tokens * prices.input + self.cache_write_tokens * prices.cache_write
                + self.cache_read_tokens * prices.cache_read

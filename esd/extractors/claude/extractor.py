@@ -207,20 +207,21 @@ class ClaudeExtractor:
             return answers
         requests = {f"r{n}": self._params(plan, group) for n, group in enumerate(plan.groups)}
         before = self.client.requests_sent
-        spent = {"batch": Usage(), "direct": Usage()}
+        # Every billed answer counts, the malformed and cut-off ones too: the client
+        # adds each answer's usage up as it arrives (`billed`).
+        billed = dict(self.client.billed)
         try:
             retry = list(requests)
             if self.batch:
                 replies, retry = self.client.send_batch(requests)
                 for custom_id, reply in replies.items():
-                    spent["batch"] += reply.usage
                     answers.update(self._keep(plan, custom_id, reply, progress))
             for custom_id in retry:
                 reply = self.client.send(requests[custom_id])
-                spent["direct"] += reply.usage
                 answers.update(self._keep(plan, custom_id, reply, progress))
         finally:
-            self._account(spent["batch"], spent["direct"],
+            self._account(self.client.billed["batch"] - billed["batch"],
+                          self.client.billed["direct"] - billed["direct"],
                           self.client.requests_sent - before,
                           sum(len(g) for g in plan.groups))
         return answers

@@ -91,7 +91,9 @@ class Verifier:
         return Mention(
             account_id=excerpt.account_id, sku=claim.sku, source=excerpt.source,
             source_id=excerpt.source_id, quote=sentence,
-            trigger=("model: " + normalise(claim.why or claim.label))[:120],
+            # A fixed label, never the model's own words: its `why` is free text that can
+            # quote the prompt, and the trigger is stored in run.json.
+            trigger=f"model: {claim.sku}",
             occurred_at=excerpt.occurred_at,
             speaker=speaker.name if speaker else None,
             speaker_title=speaker.label if speaker else None,
