@@ -175,7 +175,7 @@ def _identity(records: list[Any], index: Any, key: str) -> str:
     if isinstance(index, int) and 0 <= index < len(records) and isinstance(records[index], dict):
         value = records[index].get(key)
         if isinstance(value, str | int) and key != "account_id":
-            return f" ({key} {value})"
+            return f" ({key} {' '.join(str(value).split())[:60]})"
     return ""
 
 
