@@ -6,7 +6,7 @@ Nothing here imports another esd module.
 
 from __future__ import annotations
 
-import re
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -54,6 +54,24 @@ def usd(value: float | None) -> str:
     return f"${value:,.0f}"
 
 
+NAME_LIMIT = 255  # bytes in one file name on ext4, APFS, NTFS
+_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789@._+-")
+
+
 def digest_filename(owner_email: str) -> str:
-    """The file a CSM's digest is written to (dry-run folder, fallback folder)."""
-    return re.sub(r"[^\w@.+-]", "_", owner_email) + ".md"
+    """The file a CSM's digest is written to (contract §7): the address lower-cased, every
+    byte of its UTF-8 form outside `a-z 0-9 @ . _ + -` written as `%XX`, then `.md`.
+
+    Distinct addresses (after lower-casing) never share a name: the encoding is
+    reversible. A name over the 255-byte limit keeps its first 200 bytes and adds `~` and
+    32 hex digits of the address's SHA-256; `~` never occurs in an encoded name, so a
+    shortened name cannot equal a whole one.
+    """
+    encoded = "".join(chr(b) if b in _SAFE else f"%{b:02X}"
+                      for b in owner_email.lower().encode("utf-8"))
+    if len(encoded) + len(".md") > NAME_LIMIT:
+        head = encoded[:200]
+        head = head[:head.rfind("%")] if "%" in head[-2:] else head  # no split %XX
+        digest = hashlib.sha256(owner_email.lower().encode("utf-8")).hexdigest()[:32]
+        encoded = f"{head}~{digest}"
+    return encoded + ".md"

@@ -14,33 +14,67 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+MIN_YEAR, MAX_YEAR = 1970, 9999  # contract §2: dates outside these years, in UTC, are bad
+MAX_ARR = 1e12  # dollars: no real account is worth more
+MAX_DELTA_PCT = 1e9  # percent
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 def _as_utc(value: datetime) -> datetime:
     # A timestamp without an offset is taken as UTC (contract §3: all windows are UTC).
     if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        raise ValueError(f"date outside the years {MIN_YEAR}-{MAX_YEAR} in UTC") from None
+    return _in_years(value)
+
+
+def _in_years(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"date outside the years {MIN_YEAR}-{MAX_YEAR} in UTC")
+    return value
+
+
+def _identifier(value: str) -> str:
+    # Account ids and emails are join keys: a control character in one is an export bug.
+    if _CONTROL.search(value):
+        raise ValueError("holds a control character (a line break, tab or NUL)")
+    return value
+
+
+def _email(value: str) -> str:
+    # Contract §2: emails are compared case-insensitively everywhere, so they are
+    # lower-cased once, here, and grouping, file names, Slack look-up and state agree.
+    return _identifier(value.strip()).lower()
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+Day = Annotated[date, AfterValidator(_in_years)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+Id = Annotated[str, Field(min_length=1), AfterValidator(_identifier)]
+Email = Annotated[str, AfterValidator(_email), Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+OptionalEmail = Annotated[str, AfterValidator(_email)]
+Number = Annotated[float, Field(allow_inf_nan=False)]  # finite: NaN and 1e400 are bad input
+Delta = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_DELTA_PCT, le=MAX_DELTA_PCT)]
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
 
 # --- inputs (contract §2) ---------------------------------------------------------
 
 
 class Account(Record):
-    id: NonEmpty
+    id: Id
     name: NonEmpty
-    arr: Annotated[float, Field(ge=0)]
+    arr: Annotated[float, Field(ge=0, le=MAX_ARR, allow_inf_nan=False)]
     segment: NonEmpty
     tier: str
-    owner_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
-    renewal_date: date
+    owner_email: Email
+    renewal_date: Day
     owner_name: str | None = None
 
 
@@ -49,7 +83,7 @@ class Attendee(Record):
     is_customer: bool
     title: str | None = None
     role: str | None = None
-    email: str | None = None
+    email: OptionalEmail | None = None
 
     @property
     def label(self) -> str | None:
@@ -68,8 +102,8 @@ class Utterance:
 
 
 class Call(Record):
-    account_id: NonEmpty
-    call_id: NonEmpty
+    account_id: Id
+    call_id: NonEmpty  # a line break in it is shown as a space (§11), not refused
     occurred_at: UtcDatetime
     attendees: list[Attendee]
     transcript: list[Utterance] | None = None
@@ -84,19 +118,19 @@ class Call(Record):
 
 
 class UsageEvent(Record):
-    account_id: NonEmpty
+    account_id: Id
     event_type: NonEmpty
     metric_name: NonEmpty
-    value_current: float | None
-    value_baseline: float | None
-    delta_pct: float | None
+    value_current: Number | None
+    value_baseline: Number | None
+    delta_pct: Delta | None
     occurred_at: UtcDatetime
     feature: str | None = None
     event_id: str | None = None
 
 
 class Ticket(Record):
-    account_id: NonEmpty
+    account_id: Id
     subject: str
     body_summary: str
     tags: list[str]
@@ -105,7 +139,7 @@ class Ticket(Record):
 
 
 class StakeholderChange(Record):
-    account_id: NonEmpty
+    account_id: Id
     change_type: Literal["new_hire", "promotion", "departure"]
     role: str | None
     is_champion: bool
@@ -121,9 +155,9 @@ class HealthRecord(Record):
     missing and is then re-weighted away). Ratios and scores take integers or decimals;
     counts (escalations, seats) must be whole numbers."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
 
-    account_id: NonEmpty
+    account_id: Id
     dau_mau: Fraction | None = None  # daily / monthly active users, 0-1
     feature_adoption: Fraction | None = None  # core features used / available, 0-1
     csat: Annotated[float, Field(ge=0, le=5)] | None = None

@@ -47,7 +47,8 @@ def test_dry_run_writes_one_digest_per_csm_and_run_json(portfolio, tmp_path):
     result = dry_run(portfolio, out, "--no-quiet")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "ana.ruiz@lumen.example.com.md", "ben.okafor@lumen.example.com.md", "run.json"]
+        ".esd-output.json", "ana.ruiz@lumen.example.com.md", "ben.okafor@lumen.example.com.md",
+        "run.json"]
     run = json.loads((out / "run.json").read_text())
     assert run["as_of"] == "2026-11-23T00:00:00Z" and run["coverage_pct"] == 66.7
     assert run["diagnostics"]["accounts_in_scope"] == 3
@@ -151,9 +152,14 @@ def test_bad_reference_file_exits_2_with_line(portfolio, tmp_path):
 def test_rerun_replaces_output_and_a_failed_run_leaves_it_intact(portfolio, tmp_path):
     out = tmp_path / "digests"
     assert dry_run(portfolio, out).exit_code == 0
-    (out / "stale@lumen.example.com.md").write_text("old")
+    (out / "ana.ruiz@lumen.example.com.md").unlink()  # a file esd wrote may go missing
+    (out / "stale@lumen.example.com.md").write_text("old")  # one it did not write stops it
+    refused = dry_run(portfolio, out)
+    assert refused.exit_code == 2 and "stale@lumen.example.com.md" in refused.output
+    assert (out / "stale@lumen.example.com.md").read_text() == "old"
+    (out / "stale@lumen.example.com.md").unlink()
     assert dry_run(portfolio, out).exit_code == 0
-    assert not (out / "stale@lumen.example.com.md").exists()  # replaced as a whole
+    assert (out / "ana.ruiz@lumen.example.com.md").is_file()  # replaced as a whole
     before = (out / "run.json").read_text()
     _edit(portfolio, "accounts.json", 0, "arr", "x")
     assert dry_run(portfolio, out).exit_code == 2

@@ -36,7 +36,7 @@ def demo_out(tmp_path) -> tuple[Path, dict]:
 def test_demo_writes_the_three_files_with_every_account_once(demo_out):
     out, data = demo_out
     assert sorted(p.name for p in out.iterdir()) == [
-        "segmentation.html", "segmentation.json", "segmentation.md"]
+        ".esd-output.json", "segmentation.html", "segmentation.json", "segmentation.md"]
     accounts = json.loads((DEMO / "accounts.json").read_text())
     assert sorted(a["account_id"] for a in data["accounts"]) == sorted(a["id"] for a in accounts)
     assert list(data)[:5] == ["as_of", "tiers", "accounts", "allocation", "movers"]

@@ -28,5 +28,5 @@ def pull(settings: Settings, out: Path, on_source: Callable[[str], None] | None 
          ) -> PullResult:
     """Read the live sources for the window and write them as input files to `out`."""
     result = live().pull(settings.env, settings.toml, settings.window, on_source)
-    write_atomically(out, portfolio_files(result.portfolio), marker="accounts.json")
+    write_atomically(out, portfolio_files(result.portfolio))
     return PullResult(result.health, out)

@@ -66,7 +66,7 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
                                                settings.templates or default_templates()),
             "segmentation.json": dumps(result),
             "segmentation.html": render_html(result, config),
-        }, marker="segmentation.json")
+        })
         if state is not None:
             state.record_snapshots(result.quarter, settings.as_of, snapshot_rows(result))
         return SegmentOutcome(result, run.diagnostics.extraction, out)

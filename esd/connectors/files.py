@@ -7,6 +7,7 @@ one InputError (exit 2), so a broken export is fixed in one pass.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,7 +40,13 @@ FILES: dict[str, tuple[type[BaseModel], bool, str]] = {
     STAKEHOLDERS: (StakeholderChange, False, "account_id"),
     HEALTH: (HealthRecord, False, "account_id"),
 }
+# How deep each file's JSON may nest: the record shape (the array, a record, a list
+# field such as `tags` or `transcript`, an item of it), and at least one level more so an
+# unknown field (ignored) may hold a flat object or list. Deeper is bad input (§2).
+MAX_DEPTH = {ACCOUNTS: 3, CALLS: 4, USAGE: 3, TICKETS: 3, STAKEHOLDERS: 3, HEALTH: 3}
 MAX_MESSAGES = 25
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
 
 
@@ -93,6 +100,9 @@ def load_portfolio(directory: Path) -> Portfolio:
 def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[Found],
           ) -> list[Any] | None:
     raw = path.read_bytes()
+    if problem := _shape_problem(path, raw):
+        problems.append(problem)
+        return None
     try:
         return adapter.validate_json(raw)
     except ValidationError as exc:
@@ -100,6 +110,38 @@ def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[Found],
         for err in exc.errors(include_url=False):
             problems.append(_describe(path, err, records, key))
         return None
+
+
+def _shape_problem(path: Path, raw: bytes) -> Found | None:
+    """What makes `raw` unreadable before any parsing: no bytes, a byte-order mark, or
+    nesting deeper than the file's records allow (which would also exhaust a parser)."""
+    if not raw.strip():
+        return Found(f"{path}: empty file (expected a JSON array of records)", path)
+    if raw.startswith(_BOMS):
+        return Found(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM",
+                     path)
+    limit = MAX_DEPTH[path.name]
+    depth, record, key, last = 0, 0, None, b""
+    for token in _TOKEN.finditer(raw):
+        t = token.group()
+        if t in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                field = json.loads(key) if key else None
+                where = f" field {field}:" if field else ""
+                return Found(f"{path}: record [{record}]:{where} nested deeper than the "
+                             f"record shape allows (more than {limit} levels)",
+                             path, record, field)
+            if depth == 2:
+                key = None
+        elif t in (b"]", b"}"):
+            depth -= 1
+        elif t == b"," and depth == 1:
+            record += 1
+        elif t == b":" and depth == 2:
+            key = last
+        last = t
+    return None
 
 
 def _raw_records(raw: bytes) -> list[Any]:
@@ -126,14 +168,14 @@ def _describe(path: Path, err: dict[str, Any], records: list[Any], key: str) -> 
     if err["type"] == "missing":
         return Found(f"{where}: field {field}: missing", path, record, field)
     return Found(f"{where}: field {field}: {err['msg']} "
-                 f"(got {json.dumps(err.get('input'))[:60]})", path, record, field)
+                 f"(got {json.dumps(err.get('input'), default=str)[:60]})", path, record, field)
 
 
 def _identity(records: list[Any], index: Any, key: str) -> str:
     if isinstance(index, int) and 0 <= index < len(records) and isinstance(records[index], dict):
         value = records[index].get(key)
         if isinstance(value, str | int) and key != "account_id":
-            return f" ({key} {value})"
+            return f" ({key} {' '.join(str(value).split())[:60]})"
     return ""
 
 

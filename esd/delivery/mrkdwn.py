@@ -30,8 +30,12 @@ _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 # Atoms that emphasis must not touch: code spans, Markdown links, bare URLs.
+# A Markdown backslash escape (ASCII punctuation; `<`, `>`, `&` already as entities):
+# the digest writes source text this way, so it must come out as the bare character.
+_ESCAPED = r"\\(?:&lt;|&gt;|&amp;|[!-/:-@\[-`{-~])"
 _ATOM = re.compile(
-    r"(?P<code>(`+)(?!`).+?(?<!`)\2(?!`))"
+    rf"(?P<esc>{_ESCAPED})"
+    r"|(?P<code>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))"
     r"|(?P<link>\[(?P<label>[^\[\]]+)\]\((?P<url>(?:https?://|mailto:)[^\s()]+)\))"
     # A bare URL stops before trailing punctuation, so `**https://x**` stays bold.
     r"|(?P<bare>https?://\S+?(?=[*_~).,;:!?'\"\]]*(?:\s|$)))")
@@ -145,8 +149,10 @@ def _line(raw: str, links: bool = True) -> str:
 
     def atom(match: re.Match) -> str:
         piece = match.group(0)
-        if match.group("code"):
-            ticks = match.group(2)
+        if match.group("esc"):
+            piece = piece[1:]
+        elif match.group("code"):
+            ticks = match.group("ticks")
             inner = piece[len(ticks):-len(ticks)]
             piece = f"`{inner.strip()}`" if len(ticks) > 1 and "`" not in inner else piece
         elif match.group("link") and links and not _inside(match.start(), source):
@@ -174,10 +180,18 @@ def _emphasis(text: str) -> str:
 
 def _plain(raw: str) -> str:
     """A heading as plain_text (a header block): markup removed, nothing escaped,
-    since Slack parses no mrkdwn there."""
-    text = re.sub(r"\[([^\[\]]+)\]\(([^\s()]+)\)", r"\1 (\2)", raw)
+    since Slack parses no mrkdwn there. Backslash-escaped characters are kept as text."""
+    kept: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        kept.append(match.group(0)[1:])
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = re.sub(r"\\[!-/:-@\[-`{-~]", keep, raw.replace("\x00", "\ufffd"))
+    text = re.sub(r"\[([^\[\]]+)\]\(([^\s()]+)\)", r"\1 (\2)", text)
     text = re.sub(r"(`+)(.+?)\1", r"\2", text)
-    return re.sub(r"(?<![\w*_])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*_])", r"\2", text)
+    text = re.sub(r"(?<![\w*_])(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1(?![\w*_])", r"\2", text)
+    return _PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], text)
 
 
 def _source_spans(text: str) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from esd.defaults import defaults_dir
 from esd.format import digest_filename, utc_z
-from esd.models import Digest, Mention, RunResult, Signal
+from esd.models import Account, Digest, Mention, RunResult, Signal, UsageEvent
 from esd.text import squash
 
 TEMPLATE = "digest.md.j2"
@@ -56,6 +56,21 @@ def day(value: datetime | date) -> str:
 
 oneline = squash  # the template filter's name
 
+# Contract §11: source text (names, ids, quotes, metrics, features, tags) is shown as
+# text. A line break becomes a space, so nothing can start a header or quote line, and
+# the characters that open a Markdown link, autolink, HTML tag or code span are
+# backslash-escaped. `_` and `*` are left alone: they can only emphasise, and metric
+# names such as seat_count stay readable in the raw file.
+_MD_SPECIAL = re.compile(r"([\\`\[\]<>])")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def md_text(value: str | None) -> str | None:
+    """A field from a source as one line of literal Markdown text."""
+    if value is None:
+        return None
+    return _MD_SPECIAL.sub(r"\\\1", squash(_BREAKS.sub(" ", value)))
+
 
 def default_templates() -> Path:
     """The built-in templates folder."""
@@ -74,7 +89,7 @@ def environment(template_dir: Path) -> Environment:
         undefined=StrictUndefined,
         autoescape=False,  # Markdown, not HTML
     )
-    env.filters.update(money=money, pct=pct, num=num, day=day, oneline=oneline)
+    env.filters.update(money=money, pct=pct, num=num, day=day, oneline=oneline, text=md_text)
     return env
 
 
@@ -84,7 +99,7 @@ def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str,
     out = {}
     for digest in result.digests:
         text = template.render(
-            digest=digest,
+            digest=digest.model_copy(update={"csm_name": md_text(digest.csm_name)}),
             as_of=result.as_of,
             window_days=result.window_days,
             coverage_pct=result.coverage_pct,
@@ -107,14 +122,16 @@ def segment_label(account_id: str, result: RunResult) -> str:
 
 
 def _strong_view(signal: Signal, result: RunResult) -> dict[str, Any]:
+    """What the template sees of a strong signal: every source field already escaped
+    (md_text), so a team's own template cannot forget it."""
     return {
-        "signal": signal,
-        "account": result.accounts[signal.account_id],
+        "signal": signal.model_copy(update={"tags": [md_text(t) for t in signal.tags]}),
+        "account": _account(result.accounts[signal.account_id]),
         "segment": segment_label(signal.account_id, result),
-        "calls": signal.call_evidence[:SHOWN_CALL_QUOTES],
+        "calls": [_mention(m) for m in signal.call_evidence[:SHOWN_CALL_QUOTES]],
         "more_calls": max(0, len(signal.call_evidence) - SHOWN_CALL_QUOTES),
-        "usage": signal.usage_evidence[:2],
-        "tickets": signal.ticket_evidence[:1],
+        "usage": [_usage(e) for e in signal.usage_evidence[:2]],
+        "tickets": [_mention(m) for m in signal.ticket_evidence[:1]],
     }
 
 
@@ -122,11 +139,32 @@ def _weak_view(signal: Signal, result: RunResult) -> dict[str, Any]:
     usage = signal.usage_evidence[0] if signal.usage_evidence else None
     ticket = signal.ticket_evidence[0] if signal.ticket_evidence else None
     summary = WEAK_SUMMARIES[signal.reason or "call-only"].format(
-        usage=f"{usage.event_type} {pct(usage.delta_pct)}" if usage else "",
-        ticket=f'"{oneline(ticket.quote)[:80]}"' if ticket else "",
+        usage=f"{md_text(usage.event_type)} {pct(usage.delta_pct)}" if usage else "",
+        ticket=f'"{md_text(oneline(ticket.quote)[:80])}"' if ticket else "",
     )
-    return {"signal": signal, "account": result.accounts[signal.account_id], "summary": summary,
+    return {"signal": signal.model_copy(update={"tags": [md_text(t) for t in signal.tags]}),
+            "account": _account(result.accounts[signal.account_id]), "summary": summary,
             "segment": segment_label(signal.account_id, result)}
+
+
+def _account(account: Account) -> Account:
+    return account.model_copy(update={
+        "id": md_text(account.id), "name": md_text(account.name),
+        "owner_name": md_text(account.owner_name), "segment": md_text(account.segment),
+        "tier": md_text(account.tier)})
+
+
+def _mention(m: Mention) -> Mention:
+    return m.model_copy(update={
+        "quote": md_text(m.quote), "source_id": md_text(m.source_id),
+        "speaker": md_text(m.speaker), "speaker_title": md_text(m.speaker_title),
+        "trigger": md_text(m.trigger)})
+
+
+def _usage(e: UsageEvent) -> UsageEvent:
+    return e.model_copy(update={
+        "event_type": md_text(e.event_type), "metric_name": md_text(e.metric_name),
+        "feature": md_text(e.feature), "event_id": md_text(e.event_id)})
 
 
 def run_json(result: RunResult, cap: int) -> dict[str, Any]:
