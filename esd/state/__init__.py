@@ -42,6 +42,7 @@ from esd.state.deliveries import Deliveries, Delivery
 __all__ = ["DEFAULT_PATH", "MIGRATIONS", "Database", "Delivery", "State", "migration"]
 
 DEFAULT_PATH = "esd-state.db"
+MIGRATION_LOCK = 0x65_73_64_6D_69_67  # "esdmig": PostgreSQL advisory lock key
 BUSY_TIMEOUT_S = 5.0  # how long SQLite waits for another writer's short transaction
 MIGRATIONS: list[Callable[[Database], None]] = []
 
@@ -153,7 +154,13 @@ class State(Deliveries):
     # --- schema -------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded; returns the names applied."""
+        """Apply every migration not yet recorded; returns the names applied. Two runs
+        opening a new store at once migrate one after the other."""
+        if self.db.postgres:
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+        else:
+            self.db.commit()
+            self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("CREATE TABLE IF NOT EXISTS _esd_migrations "
                         "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {row[0] for row in self.db.execute("SELECT name FROM _esd_migrations")}
