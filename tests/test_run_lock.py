@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import fake_fixture
 from fakes import slack as slack_fake
+from test_run import AS_OF, CSMS, DEMO, REFS, first_messages
 from typer.testing import CliRunner
 
 from esd.app.settings import parse_as_of
@@ -20,7 +21,6 @@ from esd.cli import app
 from esd.delivery.runlock import RunLock
 from esd.errors import RunLocked, StateUnavailable
 from esd.state import State
-from test_run import AS_OF, CSMS, DEMO, REFS, first_messages
 
 PASSWORD = "hunter2-very-secret"
 slack = fake_fixture(lambda: slack_fake.FakeSlack(CSMS), scope="function")
