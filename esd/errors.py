@@ -8,8 +8,11 @@
     │   ├── CredentialsRejected           the source answered 401/403
     │   ├── Unreachable                   connection errors or timeouts outlasted retries
     │   ├── ReadOnlyViolation             esd was about to write to a customer system
-    │   └── ModelError                    the model API kept failing or never answered
-    └── DeliveryError             exit 4  Slack delivery failed for at least one CSM
+    │   ├── ModelError                    the model API kept failing or never answered
+    │   └── StateUnavailable              the state store is corrupt, locked or unreachable
+    ├── DeliveryError             exit 4  Slack delivery failed for at least one CSM
+    │   └── PostUnknown                   a post's fate is unknown: reconcile, never resend blind
+    └── RunLocked                 exit 5  another `esd run` is delivering on the same store
 
 Errors carry structured fields (`source`, `endpoint`, `file`, `record`, `field`) beside
 their message, so callers (the CLI, `esd coverage`) never parse message text. The exit
@@ -90,8 +93,30 @@ class ModelError(SourceError):
     the tool."""
 
 
+class StateUnavailable(SourceError):
+    """The state store (ESD_STATE) is corrupt, locked or unreachable; the message names
+    it with any password masked."""
+
+    reachable = False
+
+
 class DeliveryError(EsdError):
     """Delivery failed for at least one CSM."""
+
+
+class PostUnknown(DeliveryError):
+    """Slack may or may not have stored a message (the connection dropped, timed out or
+    Slack's edge answered 5xx after the request was sent): look in the DM's history
+    before posting again."""
+
+
+class RunLocked(EsdError):
+    """Another `esd run` holds the state store's delivery lock; `holder` names its host,
+    process and start time."""
+
+    def __init__(self, message: str, holder: str = "", **where) -> None:
+        super().__init__(message, **where)
+        self.holder = holder
 
 
 EXIT_CODES: dict[type[EsdError], int] = {
@@ -99,6 +124,7 @@ EXIT_CODES: dict[type[EsdError], int] = {
     CoverageAbort: 3,
     SourceError: 4,
     DeliveryError: 4,
+    RunLocked: 5,
     EsdError: 1,
 }
 

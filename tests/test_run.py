@@ -79,13 +79,14 @@ def test_partial_failure_then_rerun_sends_only_the_missing(slack, tmp_path):
 
 
 class CrashAfterPosting(SlackDelivery):
-    """Dies right after Slack accepted one CSM's digest, before esd records it."""
+    """Dies right after Slack accepted the last message of one CSM's digest, before esd
+    records it."""
 
     victim = "ana.ruiz@lumen.example.com"
 
-    def post_digest(self, channel, markdown, marker):
-        ts = super().post_digest(channel, markdown, marker)
-        if marker["owner"] == self.victim:
+    def post_part(self, channel, message, marker, oldest):
+        ts = super().post_part(channel, message, marker, oldest)
+        if marker["owner"] == self.victim and marker["part"] == marker["parts"]:
             raise KeyboardInterrupt("power cut")
         return ts
 

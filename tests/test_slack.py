@@ -14,10 +14,9 @@ import pytest
 from conftest import fake_fixture
 from fakes.slack import TOKEN, FakeSlack
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from esd.delivery.mrkdwn import to_blocks
-from esd.delivery.slack import EVENT_TYPE, SlackDelivery
+from esd.delivery.slack import EVENT_TYPE, POST_ATTEMPTS, SlackDelivery
 from esd.errors import DeliveryError, InputError
 
 SPEC = Path(__file__).parent / "data" / "api-specs" / "slack" / "slack_web_openapi_v2.json"
@@ -55,8 +54,13 @@ fake = fake_fixture(lambda: FakeSlack([ANA, TOM]))
 
 
 @pytest.fixture
-def slack(fake) -> SlackDelivery:
-    return SlackDelivery(TOKEN, fake.url + "/api/")
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def slack(fake, waits) -> SlackDelivery:
+    return SlackDelivery(TOKEN, fake.url + "/api/", sleep=waits.append)
 
 
 def methods(fake: FakeSlack) -> list[tuple[str, int]]:
@@ -161,10 +165,12 @@ def test_rate_limited_calls_are_retried_after_retry_after(fake, slack):
     assert len(fake.messages(channel)) == 1
 
 
-def test_three_rate_limit_retries_by_default(fake):
-    handlers = [h for h in SlackDelivery(TOKEN, fake.url).client.retry_handlers
-                if isinstance(h, RateLimitErrorRetryHandler)]
-    assert [h.max_retry_count for h in handlers] == [3]
+def test_three_rate_limit_retries_by_default_and_none_by_slack_sdk(fake):
+    slack = SlackDelivery(TOKEN, fake.url)
+    # slack_sdk's own handlers would re-send a post after a dropped connection and sleep
+    # any Retry-After: esd retries itself (see test_delivery_faults.py).
+    assert slack.client.retry_handlers == []
+    assert slack.rate_limit_retries == 3 and slack.max_wait_s == 120
 
 
 def test_rate_limit_outlasting_the_retries_is_a_delivery_error(fake):
@@ -188,10 +194,14 @@ def test_server_error_names_the_csm_and_status(fake, slack):
     with pytest.raises(DeliveryError, match=rf"users.lookupByEmail failed for {ANA}: HTTP 500$"):
         slack.dm_channel(ANA)
     channel = slack.dm_channel(ANA)
-    fake.server_error("chat.postMessage")
-    with pytest.raises(DeliveryError, match=rf"chat.postMessage failed for {ANA}: HTTP 500$"):
+    fake.server_error("chat.postMessage", times=POST_ATTEMPTS)
+    with pytest.raises(DeliveryError, match=rf"chat.postMessage failed for {ANA}: HTTP 500; "
+                                            r"not in the DM's history after 3 tries$"):
         slack.post_digest(channel, DIGEST, marker())
-    assert fake.messages(channel) == []  # a 500 is not retried: posting twice is worse
+    assert fake.messages(channel) == []
+    # Each 500 was looked up in the DM's history before the next try: never blind.
+    posts = [m for m, _ in methods(fake) if m in ("chat.postMessage", "conversations.history")]
+    assert posts[-6:] == ["chat.postMessage", "conversations.history"] * 3
 
 
 def test_per_user_errors(fake, slack):
@@ -206,8 +216,8 @@ def test_per_user_errors(fake, slack):
 
 def test_a_failure_after_the_first_part_says_how_far_it_got(fake, slack):
     channel = slack.dm_channel(ANA)
-    fake.server_error("chat.postMessage", after=1)
-    with pytest.raises(DeliveryError, match=r"HTTP 500 \(after posting part 1 of \d+\)"):
+    fake.server_error("chat.postMessage", after=1, times=POST_ATTEMPTS)
+    with pytest.raises(DeliveryError, match=r"HTTP 500; .* \(after posting part 1 of \d+\)"):
         slack.post_digest(channel, long_digest(), marker())
     assert len(fake.messages(channel)) == 1
 

@@ -12,6 +12,7 @@ from esd.app.inputs import display_path, extractor_for, load_inputs
 from esd.app.settings import Settings
 from esd.delivery.folder import write_atomically
 from esd.delivery.ledger import Messenger, Outcome, deliver, missed_error, write_fallback
+from esd.delivery.runlock import RunLock
 from esd.extractors.base import Extractor, Progress
 from esd.models import Portfolio, RunResult
 from esd.pipeline import run_pipeline
@@ -52,11 +53,11 @@ def dry_run(settings: Settings, out: Path | None, progress: Progress | None = No
 def run_weekly(settings: Settings, state_target: str | None, fallback: Path,
                resend: bool = False, progress: Progress | None = None,
                on_source: Callable[[str], None] | None = None) -> DigestResult:
-    """esd run: Slack from the environment (a missing token stops here, before the state
-    store is opened), the state store at `state_target`, then `run`."""
+    """esd run: Slack from the environment and esd.toml (a missing token stops here,
+    before the state store is opened), the state store at `state_target`, then `run`."""
     from esd.delivery.slack import SlackDelivery
 
-    messenger = SlackDelivery.from_env(settings.env)
+    messenger = SlackDelivery.from_env(settings.env, settings.toml)
     store = State.open(state_target)
     try:
         return run(settings, store, messenger, fallback, resend, progress, on_source)
@@ -67,16 +68,19 @@ def run_weekly(settings: Settings, state_target: str | None, fallback: Path,
 def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
         resend: bool = False, progress: Progress | None = None,
         on_source: Callable[[str], None] | None = None) -> DigestResult:
-    """The weekly job: build every digest, record the run, deliver what is not yet
+    """The weekly job, holding the store's delivery lock (RunLocked, exit 5, when
+    another run holds it): build every digest, record the run, deliver what is not yet
     delivered. Missed CSMs' digests go to `fallback` and the result exits 4 naming
     them, after the others were delivered."""
-    portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
-    history = state.strong_history(settings.as_of, settings.window_days)
-    with extractor_for(settings, refs, state) as extractor:
-        result, files = build(settings, portfolio, refs, history, progress, extractor)
-    state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
-    record_quarter(state, portfolio, refs, result)
-    outcome = deliver(result, files, state, messenger, resend=resend)
+    with RunLock(state) as lock:
+        portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
+        history = state.strong_history(settings.as_of, settings.window_days)
+        with extractor_for(settings, refs, state) as extractor:
+            result, files = build(settings, portfolio, refs, history, progress, extractor)
+        lock.renew()
+        state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
+        record_quarter(state, portfolio, refs, result)
+        outcome = deliver(result, files, state, messenger, resend=resend, renew=lock.renew)
     if not outcome.missed:
         return DigestResult(result, files, delivery=outcome)
     folder = write_fallback(fallback, settings.as_of, files, outcome.missed)

@@ -46,9 +46,11 @@ class Settings:
 
 
 def parse_as_of(text: str | None, now: datetime | None = None) -> datetime:
-    """`--as-of`: a date means 00:00 UTC that day; a datetime without offset is UTC."""
+    """`--as-of`: a date means 00:00 UTC that day; a datetime without offset is UTC.
+    Absent: today, 00:00 UTC, so every run of one day shares one window (contract §1)."""
     if not text:
-        return (now or datetime.now(UTC)).astimezone(UTC)
+        today = (now or datetime.now(UTC)).astimezone(UTC).date()
+        return datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     if len(text) == 10:
         try:
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)

@@ -30,7 +30,8 @@ References = Annotated[Path, typer.Option(
     "4-segmentation.md).")]
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", envvar="ESD_AS_OF", metavar="DATE|DATETIME",
-    help="End of the window, UTC (a date means 00:00 that day). Default: now.")]
+    help="End of the window, UTC (a date means 00:00 that day). Default: today, 00:00 "
+    "UTC, so runs of the same day share one window.")]
 WindowDays = Annotated[int, typer.Option(
     "--window-days", envvar="ESD_WINDOW_DAYS", min=1, max=90,
     help="Length of the trailing window in days.")]

@@ -23,6 +23,7 @@ from esd.cli.options import (
 )
 from esd.cli.output import (
     ProgressBar,
+    err_console,
     error,
     fail,
     is_quiet,
@@ -76,15 +77,18 @@ def run(
         "--fallback", envvar="ESD_FALLBACK", file_okay=False,
         help="Where digests that could not be delivered are written.")] = Path("undelivered"),
     resend: Annotated[bool, typer.Option(
-        "--resend", help="Post again to CSMs already delivered for this window.")] = False,
+        "--resend", help="Post again to CSMs already delivered for this window or an "
+        "overlapping one (on purpose only).")] = False,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and send each as a personal Slack DM, once per window.
 
     Reads the live sources (or --input-dir), records the run in the state database, and
-    skips CSMs already delivered for the window. If some deliveries fail, the others
-    still go out, the missed digests are written to --fallback, the run exits 4 naming
-    who was missed, and the next run for the same window sends only those.
+    skips CSMs already delivered for the window or an overlapping one. If some
+    deliveries fail, the others still go out, the missed digests are written to
+    --fallback, the run exits 4 naming who was missed, and the next run for the same
+    window sends only those (of a digest cut short, only its missing messages). Only
+    one run delivers per state database: another exits 5.
 
     Example usage:
 
@@ -100,10 +104,19 @@ def run(
                                      progress.reading if progress else None)
     except EsdError as exc:
         fail(exc)
+    outcome = done.delivery
+    for email, window in outcome.overlapped if outcome else ():
+        # Said even when quiet: a CSM who got nothing should be explained (contract §6).
+        err_console.print(f"Skipped {email}: already delivered a digest for the window "
+                          f"ending {window.date()}, which overlaps this one (--resend to "
+                          "send anyway).", soft_wrap=True, markup=False)
     if done.error:
         error(done.error)
     elif not quiet:
         print_delivery(done)
+        if outcome and outcome.resumed:
+            out_console.print(f"Resumed {len(outcome.resumed)} digest(s) cut short earlier: "
+                              "sent only their missing messages.")
     exit_with(done.exit_code)
 
 

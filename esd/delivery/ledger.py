@@ -1,25 +1,33 @@
-"""Deliver each CSM's digest exactly once per window (contract §1, §11).
+"""Deliver each CSM's digest exactly once per window (contract §1, §6, §11).
 
-For every digest: skip it when the ledger says it was sent (unless `resend`); if an
-earlier attempt left a `posting` or `failed` row with a DM channel, ask Slack whether
-the message is there (it carries a metadata marker) before posting again; otherwise
-record the intent, post, record the ts. One CSM's failure never stops the others: it is
-recorded, its digest goes to the fallback folder, and the run ends with exit 4 naming
-who was missed and why.
+A digest may span several Slack messages; each is recorded in the state store before it
+is posted (`posting`) and after Slack accepts it (`sent`, with its ts). For every
+digest:
+- skip it when it was sent whole (unless `resend`), or when this CSM already got a
+  digest for another window overlapping this one (§6: said per CSM, exit 0);
+- when an earlier attempt left messages unaccounted for, ask Slack which are in the DM
+  (each carries a metadata marker: week, owner, generation, part, parts) before posting
+  anything, and record those as sent;
+- post only the missing messages, in order, renewing the run's lock before each.
+A post whose fate is unknown is reconciled by the messenger before it is tried again.
+One CSM's failure never stops the others: it is recorded (secrets masked), its digest
+goes to the fallback folder, and the run ends with exit 4 naming who was missed and why.
+`--resend` starts a new generation of the digest, posted whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from esd.errors import DeliveryError
 from esd.format import digest_filename
 from esd.models import RunResult
-from esd.state import State
+from esd.state import Delivery, State
 
 RECONCILE_LOOKBACK = timedelta(days=8)
 
@@ -29,55 +37,131 @@ class Messenger(Protocol):
 
     def dm_channel(self, email: str) -> str: ...
 
-    def post_digest(self, channel: str, markdown: str, marker: dict) -> list[str]: ...
+    def split(self, markdown: str) -> list[Any]: ...
 
-    def find_posted(self, channel: str, marker: dict, oldest: float) -> str | None: ...
+    def post_part(self, channel: str, message: Any, marker: dict, oldest: float) -> str: ...
+
+    def find_parts(self, channel: str, marker: dict, oldest: float) -> dict[int, str]: ...
 
 
 @dataclass
 class Outcome:
     sent: list[str] = field(default_factory=list)
     already_sent: list[str] = field(default_factory=list)
-    reconciled: list[str] = field(default_factory=list)  # found in Slack after a crash
+    reconciled: list[str] = field(default_factory=list)  # found whole in Slack after a crash
+    resumed: list[str] = field(default_factory=list)  # of `sent`: only missing parts posted
     missed: list[tuple[str, str]] = field(default_factory=list)  # (email, reason)
+    overlapped: list[tuple[str, datetime]] = field(default_factory=list)  # (email, window)
 
 
-def marker(as_of: datetime, owner_email: str, digest_sha: str) -> dict:
-    """What the first message of a digest carries as Slack metadata."""
-    return {"week": as_of.date().isoformat(), "owner": owner_email, "digest_sha": digest_sha}
+def marker(as_of: datetime, owner_email: str, digest_sha: str, generation: int = 0) -> dict:
+    """What every message of a digest carries as Slack metadata (plus part/parts)."""
+    return {"week": as_of.date().isoformat(), "owner": owner_email,
+            "digest_sha": digest_sha, "gen": generation}
+
+
+def overlapping(state: State, email: str, as_of: datetime, window_days: int
+                ) -> datetime | None:
+    """The end of another window already delivered to `email` that overlaps this one."""
+    start = as_of - timedelta(days=window_days)
+    for end, days in state.delivered_windows(email):
+        if end != as_of and end - timedelta(days=days) < as_of and start < end:
+            return end
+    return None
 
 
 def deliver(result: RunResult, files: dict[str, str], state: State, messenger: Messenger,
-            resend: bool = False) -> Outcome:
-    """Post every digest of `result` not yet delivered for its window."""
+            resend: bool = False, renew: Callable[[], None] = lambda: None) -> Outcome:
+    """Post every message of `result`'s digests not yet delivered for its window;
+    `renew` (the run lock's) is called before each post."""
     outcome = Outcome()
     as_of = result.as_of
-    oldest = (as_of - RECONCILE_LOOKBACK).timestamp()
     for digest in result.digests:
         email = digest.owner_email
         markdown = files[digest_filename(email)]
         sha = hashlib.sha256(markdown.encode()).hexdigest()[:16]
-        mark = marker(as_of, email, sha)
         row = state.delivery(as_of, email)
         if row and row.status == "sent" and not resend:
             outcome.already_sent.append(email)
             continue
+        if not resend and (other := overlapping(state, email, as_of, result.window_days)):
+            outcome.overlapped.append((email, other))
+            continue
+        generation = row.generation if row else 0
+        if resend and row is not None:
+            generation += 1
+            state.clear_parts(as_of, email)
+            row = None
+        job = _Digest(state, messenger, as_of, email, sha, generation, result.window_days)
         try:
-            if row and row.status in ("posting", "failed") and row.channel and not resend:
-                ts = messenger.find_posted(row.channel, mark, oldest)
-                if ts:
-                    state.record_sent(as_of, email, row.channel, ts, row.digest_sha)
-                    outcome.reconciled.append(email)
-                    continue
-            channel = messenger.dm_channel(email)
-            state.record_intent(as_of, email, channel, sha)
-            ts = messenger.post_digest(channel, markdown, mark)[0]
-            state.record_sent(as_of, email, channel, ts, sha)
-            outcome.sent.append(email)
+            kind = job.deliver(messenger.split(markdown), row, renew)
         except DeliveryError as exc:
             state.record_failed(as_of, email, sha, str(exc))
             outcome.missed.append((email, str(exc)))
+            continue
+        if kind == "reconciled":
+            outcome.reconciled.append(email)
+        else:
+            outcome.sent.append(email)
+            if kind == "resumed":
+                outcome.resumed.append(email)
     return outcome
+
+
+@dataclass
+class _Digest:
+    """One CSM's digest for one window: its messages, resumed where they stopped."""
+
+    state: State
+    messenger: Messenger
+    as_of: datetime
+    email: str
+    sha: str
+    generation: int
+    window_days: int
+
+    def deliver(self, messages: list[Any], row: Delivery | None,
+                renew: Callable[[], None]) -> str:
+        """"sent", "resumed" (some messages were there already) or "reconciled" (all)."""
+        if not messages:
+            raise DeliveryError(f"Slack delivery to {self.email}: the digest is empty",
+                                source="slack")
+        total, state, as_of = len(messages), self.state, self.as_of
+        mark = marker(as_of, self.email, self.sha, self.generation)
+        oldest = (as_of - RECONCILE_LOOKBACK).timestamp()
+        done = {p: ts for p, (status, ts) in state.parts(as_of, self.email).items()
+                if status == "sent" and ts and p <= total}
+        if row is not None and row.channel and len(done) < total:
+            # An earlier attempt stopped midway: what reached Slack counts as sent.
+            for part, ts in self.messenger.find_parts(row.channel, mark, oldest).items():
+                if part <= total and part not in done:
+                    state.record_part(as_of, self.email, part, total, "sent", ts)
+                    done[part] = ts
+        already = len(done)
+        if already == total:
+            state.record_sent(as_of, self.email, row.channel if row else "", done[1],
+                              self.sha)
+            return "reconciled"
+        channel = self.messenger.dm_channel(self.email)
+        state.record_intent(as_of, self.email, channel, self.sha, self.window_days,
+                            self.generation)
+        for part in range(1, total + 1):
+            if part in done:
+                continue
+            renew()
+            state.record_part(as_of, self.email, part, total, "posting")
+            try:
+                ts = self.messenger.post_part(channel, messages[part - 1],
+                                              {**mark, "part": part, "parts": total}, oldest)
+            except DeliveryError as exc:
+                if done:
+                    raise DeliveryError(f"{exc} (after posting part {len(done)} of {total})",
+                                        source=exc.source, endpoint=exc.endpoint) from None
+                raise
+            state.record_part(as_of, self.email, part, total, "sent", ts)
+            done[part] = ts
+        state.record_sent(as_of, self.email, channel, done[1], self.sha)
+        return "resumed" if already else "sent"
 
 
 def write_fallback(folder: Path, as_of: datetime, files: dict[str, str],

@@ -1,35 +1,41 @@
 """Each CSM's digest as a Slack DM (contract §1, §8, §11; api-notes §6).
 
 `SlackDelivery` is the `esd.delivery.ledger.Messenger` that talks to Slack through slack_sdk's
-`WebClient`: `users.lookupByEmail` then `conversations.open` for the DM channel,
-`chat.postMessage` for each message of the digest, `conversations.history` to find a
-digest an interrupted run may already have posted. Every message carries Slack message
-metadata (`event_type` "esd_digest", the marker plus `part`/`parts` as payload), which
-is what `find_posted` looks for.
+`WebClient`: `users.lookupByEmail` (or `esd.toml [slack.users]`) then `conversations.open`
+for the DM channel, `chat.postMessage` for each message of the digest,
+`conversations.history` to find the messages an earlier attempt may already have
+posted. Every message carries Slack message metadata (`event_type` "esd_digest", the
+marker plus `part`/`parts` as payload), which is what `find_parts` looks for.
 
 Slack answers application errors with HTTP 200 and `ok: false`; slack_sdk raises
-`SlackApiError` for those and for any non-200 status. 429s are retried on Retry-After
-by `RateLimitErrorRetryHandler` (up to 3 times); nothing else is retried beyond
-slack_sdk's default single retry of a dropped connection, since posting twice is worse
-than reporting a miss that the next run reconciles. Every failure becomes a
-`DeliveryError` naming the CSM's email and Slack's error code, never the token.
+`SlackApiError` for those and for any non-200 status. slack_sdk's own retries are off
+(its connection-error retry would post a message twice, its rate-limit retry sleeps
+whatever Retry-After says): a 429 is retried here after Retry-After when that is at
+most `[http] max_wait_s` (default 120 s); a longer or unreadable one fails the call.
+A post whose fate is unknown (connection dropped or timed out after sending, or a 5xx
+from Slack's edge) is looked up in the DM's history before it is tried again, never
+re-sent blind. Every failure becomes a `DeliveryError` naming the CSM's email and
+Slack's error code, never the token or a password of SLACK_API_URL.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from esd.config import TOML
 from esd.delivery.mrkdwn import fallback_text, to_blocks
-from esd.errors import DeliveryError, InputError, SourceError
+from esd.errors import DeliveryError, InputError, PostUnknown, SourceError
 from esd.paging import follow_cursor, iter_pages
+from esd.redact import redact_text
+from esd.retry import Retriable, make_retrying, retry_after_seconds
 
 log = logging.getLogger("esd.slack")
 
@@ -38,7 +44,10 @@ EVENT_TYPE = "esd_digest"
 HISTORY_PAGE = 100
 NEXT_PAGE = follow_cursor(("response_metadata", "next_cursor"), "cursor")
 RATE_LIMIT_RETRIES = 3
+MAX_WAIT_S = 120.0  # contract §8: [http] max_wait_s
+POST_ATTEMPTS = 3  # tries of one message whose earlier tries' fate was unknown
 TIMEOUT_SECONDS = 30
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 # What to tell the operator for the errors a misconfigured app meets first.
 _HINTS = {
@@ -54,78 +63,148 @@ _HINTS = {
 }
 
 
+class _SdkFilter(logging.Filter):
+    """slack_sdk's DEBUG lines carry headers and bodies: drop them; mask URL passwords in
+    the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg, record.args = redact_text(record.getMessage()), ()
+        return True
+
+
+_sdk_log = logging.getLogger("esd.slack.sdk")
+_sdk_log.addFilter(_SdkFilter())
+
+
 class SlackDelivery:
     """Posts digests as DMs; see the module docstring."""
 
     def __init__(self, token: str, base_url: str = DEFAULT_API_URL, *,
                  timeout: int = TIMEOUT_SECONDS,
-                 rate_limit_retries: int = RATE_LIMIT_RETRIES) -> None:
-        base_url = base_url if base_url.endswith("/") else base_url + "/"
-        # slack_sdk's own log lines (it logs connection failures at ERROR) go through
-        # esd's logger, so esd's handler and secret filter apply to them too.
-        self.client = WebClient(token=token, base_url=base_url, timeout=timeout, logger=log)
-        self.client.retry_handlers.append(
-            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
+                 rate_limit_retries: int = RATE_LIMIT_RETRIES,
+                 max_wait_s: float = MAX_WAIT_S, users: Mapping[str, str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        base_url = _without_userinfo(base_url if base_url.endswith("/") else base_url + "/")
+        # slack_sdk's log lines go through esd's logger (and its secret filter).
+        self.client = WebClient(token=token, base_url=base_url, timeout=timeout,
+                                logger=_sdk_log, retry_handlers=[])
+        self.rate_limit_retries = rate_limit_retries
+        self.max_wait_s = max_wait_s
+        self.users = {k.strip().lower(): v.strip() for k, v in (users or {}).items()}
+        self.sleep = sleep
         self._host = urlsplit(base_url).netloc or base_url
         self._channels: dict[str, str] = {}  # email -> DM channel id
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SlackDelivery:
-        """From SLACK_BOT_TOKEN and SLACK_API_URL (contract §8)."""
+    def from_env(cls, env: Mapping[str, str], toml: Mapping[str, Any] | None = None
+                 ) -> SlackDelivery:
+        """From SLACK_BOT_TOKEN and SLACK_API_URL (contract §8), `[slack.users]` and
+        `[http] max_wait_s` of esd.toml."""
         token = (env.get("SLACK_BOT_TOKEN") or "").strip()
         if not token:
             raise InputError(
                 "SLACK_BOT_TOKEN is not set: esd run needs a Slack bot token (scopes "
                 "users:read, users:read.email, im:write, chat:write, im:history) to DM "
                 "each CSM. Use esd dry-run to write the digests without posting.")
-        return cls(token, (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL)
+        toml = toml or {}
+        return cls(token, (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL,
+                   max_wait_s=_max_wait(toml.get("http")), users=_users(toml.get("slack")))
 
     def dm_channel(self, email: str) -> str:
-        """The id of the DM channel between the bot and the Slack user with `email`."""
+        """The id of the DM channel between the bot and the Slack user with `email`
+        (or the user `[slack.users]` names for it)."""
         if email not in self._channels:
-            user = self._call(email, "users.lookupByEmail", self.client.users_lookupByEmail,
-                              email=email)
+            target = self.users.get(email.strip().lower(), email)
+            if USER_ID.fullmatch(target):
+                user_id = target
+            else:
+                user = self._call(email, "users.lookupByEmail",
+                                  self.client.users_lookupByEmail, email=target)
+                user_id = user["user"]["id"]
             opened = self._call(email, "conversations.open", self.client.conversations_open,
-                                users=user["user"]["id"])
+                                users=user_id)
             self._channels[email] = opened["channel"]["id"]
         return self._channels[email]
 
-    def post_digest(self, channel: str, markdown: str, marker: dict) -> list[str]:
-        """Post the digest as one message or, if it is too long, several in order;
-        return their ts. Each carries the marker (plus part/parts) as metadata."""
-        email = str(marker.get("owner", channel))
+    @staticmethod
+    def split(markdown: str) -> list[tuple[list[dict], str]]:
+        """The digest as Slack messages, in order: (blocks, fallback text) each."""
         messages = to_blocks(markdown)
+        text = fallback_text(markdown)
+        return [(blocks, text if part == 1 else f"{text}\n(part {part} of {len(messages)})")
+                for part, blocks in enumerate(messages, start=1)]
+
+    def post_part(self, channel: str, message: tuple[list[dict], str], marker: dict,
+                  oldest: float) -> str:
+        """Post one message of a digest (`marker` holds its `part` and `parts`); its ts.
+
+        A try whose fate is unknown is looked up in the DM's history (since `oldest`)
+        before the next; a refused long Retry-After is looked up too, then fails."""
+        email = str(marker.get("owner", channel))
+        blocks, text = message
+        retrying = make_retrying(POST_ATTEMPTS, max_delay=4.0, sleep=self.sleep)
+
+        def attempt() -> str:
+            try:
+                return self._call(
+                    email, "chat.postMessage", self.client.chat_postMessage, write=True,
+                    channel=channel, blocks=blocks, text=text, unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": marker})["ts"]
+            except PostUnknown as exc:
+                if ts := self.find_parts(channel, marker, oldest).get(marker.get("part", 1)):
+                    return ts
+                raise Retriable(str(exc)) from None
+            except DeliveryError as exc:
+                if exc.field == "Retry-After" and (ts := self.find_parts(
+                        channel, marker, oldest).get(marker.get("part", 1))):
+                    return ts
+                raise
+
+        try:
+            return retrying(attempt)
+        except Retriable as exc:
+            raise DeliveryError(f"{exc}; not in the DM's history after {POST_ATTEMPTS} "
+                                "tries", source="slack", endpoint="chat.postMessage") from None
+
+    def post_digest(self, channel: str, markdown: str, marker: dict,
+                    oldest: float | None = None) -> list[str]:
+        """Post the whole digest, one message or several in order; their ts."""
+        email = str(marker.get("owner", channel))
+        messages = self.split(markdown)
         if not messages:
             raise DeliveryError(f"Slack delivery to {email}: the digest is empty",
                                 source="slack")
-        text = fallback_text(markdown)
+        oldest = time.time() - 3600 if oldest is None else oldest
         posted: list[str] = []
-        for part, blocks in enumerate(messages, start=1):
+        for part, message in enumerate(messages, start=1):
             try:
-                response = self._call(
-                    email, "chat.postMessage", self.client.chat_postMessage,
-                    channel=channel, blocks=blocks,
-                    text=text if part == 1 else f"{text}\n(part {part} of {len(messages)})",
-                    unfurl_links=False, unfurl_media=False,
-                    metadata={"event_type": EVENT_TYPE,
-                              "event_payload": {**marker, "part": part,
-                                                "parts": len(messages)}})
+                posted.append(self.post_part(
+                    channel, message, {**marker, "part": part, "parts": len(messages)}, oldest))
             except DeliveryError as exc:
                 if posted:
                     raise DeliveryError(f"{exc} (after posting part {len(posted)} of "
                                         f"{len(messages)})", source=exc.source,
                                         endpoint=exc.endpoint) from None
                 raise
-            posted.append(response["ts"])
         return posted
 
-    def find_posted(self, channel: str, marker: dict, oldest: float) -> str | None:
-        """The ts of the first message of a digest for the marker's week and owner that
-        is in `channel` since `oldest`, complete with all its parts; else None.
+    def find_parts(self, channel: str, marker: dict, oldest: float) -> dict[int, str]:
+        """part -> ts of every message of the marker's digest (week, owner, generation)
+        in `channel` since `oldest`. A channel Slack no longer knows holds none."""
+        return self._scan(channel, marker, oldest)[0]
 
-        A digest cut short by a crash counts as not posted, so it is sent again whole
-        rather than left cut (contract §11). A channel Slack no longer knows holds no
-        digest: None, so the caller opens the DM afresh instead of failing every run."""
+    def find_posted(self, channel: str, marker: dict, oldest: float) -> str | None:
+        """The ts of the first message of the marker's digest when all its parts are in
+        `channel` since `oldest`; else None (a cut digest is not a posted one)."""
+        found, wanted = self._scan(channel, marker, oldest)
+        complete = 1 in found and all(p in found for p in range(1, wanted + 1))
+        return found[1] if complete else None
+
+    def _scan(self, channel: str, marker: dict, oldest: float) -> tuple[dict[int, str], int]:
+        """The digest's messages found (part -> ts) and how many parts they say it has."""
         email = str(marker.get("owner", channel))
         parts: dict[int, str] = {}
         wanted = 1
@@ -144,35 +223,55 @@ class SlackDelivery:
             for page in pages:
                 for message in page.get("messages") or []:
                     payload = _payload(message)
-                    if (payload is not None and payload.get("week") == marker.get("week")
-                            and payload.get("owner") == marker.get("owner")):
-                        part = _int(payload.get("part"), 1)
-                        parts.setdefault(part, message["ts"])
+                    if payload is not None and _same_digest(payload, marker):
+                        parts.setdefault(_int(payload.get("part"), 1), message["ts"])
                         wanted = max(wanted, _int(payload.get("parts"), 1))
         except SourceError as exc:  # a cursor that does not advance, or the page cap
             raise DeliveryError(f"Slack conversations.history failed for {email}: {exc}",
                                 source="slack", endpoint="conversations.history") from None
-        if 1 in parts and all(p in parts for p in range(1, wanted + 1)):
-            return parts[1]
-        return None
+        return parts, wanted
 
-    def _call(self, csm: str, method: str, fn: Any, /, *,
-              tolerate: Collection[str] = (), **kwargs: Any) -> Any:
-        """One Web API call; every failure as a DeliveryError that names the CSM, except
-        the Slack error codes in `tolerate`, which return None."""
-        try:
-            return fn(**kwargs)
-        except SlackApiError as exc:
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            if data.get("error") in tolerate:
-                return None
-            raise DeliveryError(_describe(csm, method, exc.response), source="slack",
-                                endpoint=method) from None
-        except (SlackClientError, OSError) as exc:
-            reason = type(exc).__name__
-            raise DeliveryError(f"Slack {method} failed for {csm}: could not reach "
-                                f"{self._host} ({reason})", source="slack",
-                                endpoint=method) from None
+    def _call(self, csm: str, method: str, fn: Any, /, *, tolerate: Collection[str] = (),
+              write: bool = False, **kwargs: Any) -> Any:
+        """One Web API call, repeated after a 429's Retry-After (up to max_wait_s) and,
+        for reads, once after a dropped connection. Every failure is a DeliveryError
+        naming the CSM (PostUnknown when a write may have landed), except the Slack
+        error codes in `tolerate`, which return None."""
+        for attempt in range(self.rate_limit_retries + 2):
+            try:
+                return fn(**kwargs)
+            except SlackApiError as exc:
+                response = exc.response
+                data = response.data if isinstance(response.data, dict) else {}
+                if data.get("error") in tolerate:
+                    return None
+                if response.status_code == 429:
+                    wait = self._rate_limit_wait(csm, method, response)
+                    if attempt < self.rate_limit_retries:
+                        self.sleep(wait)
+                        continue
+                kind = PostUnknown if write and response.status_code >= 500 else DeliveryError
+                raise kind(_describe(csm, method, response), source="slack",
+                           endpoint=method) from None
+            except (SlackClientError, OSError) as exc:
+                if not write and attempt == 0:
+                    continue  # a read is safe to repeat
+                kind = PostUnknown if write else DeliveryError
+                raise kind(f"Slack {method} failed for {csm}: could not reach {self._host} "
+                           f"({type(exc).__name__})", source="slack", endpoint=method) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _rate_limit_wait(self, csm: str, method: str, response: Any) -> float:
+        raw = _header(response.headers, "retry-after")
+        wait = retry_after_seconds(raw)
+        if wait is not None and wait <= self.max_wait_s:
+            return wait
+        shown = repr((raw or "")[:40])
+        why = ("unreadable" if wait is None else
+               f"more than [http] max_wait_s = {self.max_wait_s:g} s")
+        raise DeliveryError(f"Slack {method} failed for {csm}: rate-limited with Retry-After "
+                            f"{shown}, {why}", source="slack", endpoint=method,
+                            field="Retry-After")
 
 
 def _describe(csm: str, method: str, response: Any) -> str:
@@ -208,3 +307,50 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _same_digest(payload: dict, marker: dict) -> bool:
+    return (payload.get("week") == marker.get("week")
+            and payload.get("owner") == marker.get("owner")
+            and _int(payload.get("gen"), 0) == _int(marker.get("gen"), 0))
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, list) and value else str(value)
+    return None
+
+
+def _without_userinfo(url: str) -> str:
+    """SLACK_API_URL without user-info: Slack authenticates with the bot token, and a
+    password must not travel into slack_sdk's URLs and log lines."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path,
+                       parts.query, parts.fragment))
+
+
+def _max_wait(http: Any) -> float:
+    """`[http] max_wait_s` (contract §8), else 120 s."""
+    value = (http or {}).get("max_wait_s") if isinstance(http, Mapping) else None
+    if value is None:
+        return MAX_WAIT_S
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InputError(f"{TOML} [http]: max_wait_s: must be a number of seconds above 0",
+                         file=TOML, field="http.max_wait_s")
+    return float(value)
+
+
+def _users(slack: Any) -> dict[str, str]:
+    """`[slack.users]`: CSM email -> Slack user id (U123) or the email Slack knows."""
+    users = slack.get("users", {}) if isinstance(slack, Mapping) else {}
+    if not isinstance(users, Mapping):
+        raise InputError(f"{TOML} [slack.users]: not a table", file=TOML, field="slack.users")
+    for email, target in users.items():
+        if not isinstance(target, str) or not (USER_ID.fullmatch(target.strip())
+                                               or "@" in target):
+            raise InputError(f'{TOML} [slack.users]: "{email}": must be a Slack user id '
+                             '(U123...) or an email', file=TOML, field=f"slack.users.{email}")
+    return dict(users)

@@ -15,7 +15,10 @@ in all, `text` ≤ 40,000) and keeps every message, metadata included, per chann
 Knobs besides FakeAPI's: `rate_limit(method, retry_after)` (429 with an integer
 Retry-After), `server_error(method, after=n)` (an HTML 500 from Slack's edge, optionally
 once n calls have gone through), `fail_user(email, error, method)`, `delete(channel,
-ts)`, `history_page_size`; read what was posted with `messages(channel)` or
+ts)`, `history_page_size`, `drop_after_store(times, after)` (chat.postMessage stores
+the message, then closes the connection without answering), `on_post` (a hook called
+with ("before" | "after", n) around the n-th stored post: the fault tests SIGKILL the
+client there); read what was posted with `messages(channel)` or
 `messages_to(email)`. `exchanges` holds every (request, response) pair.
 """
 
@@ -82,6 +85,9 @@ class FakeSlack(FakeAPI):
         self._user_errors: dict[tuple[str, str], str] = {}  # (method, email) -> error
         self._errors_after: dict[str, tuple[int, int, int]] = {}  # path -> after, status, n
         self._last_ts = 0.0
+        self._drops: list[int] = []  # posts to let through before each dropped one
+        self.on_post: Callable[[str, int], None] | None = None
+        self.posts = 0  # chat.postMessage calls that stored a message
         for method, handler in zip(METHODS, (self._lookup, self._open, self._post,
                                              self._history), strict=True):
             self.route("GET", path(method))(handler)
@@ -99,6 +105,9 @@ class FakeSlack(FakeAPI):
             self._messages.clear()
             self._user_errors.clear()
             self._errors_after.clear()
+            self._drops.clear()
+            self.on_post = None
+            self.posts = 0
 
     def rate_limit(self, method: str, retry_after: str = "0", times: int = 1) -> None:
         """The next `times` calls of `method` get 429 with `Retry-After: retry_after`."""
@@ -111,6 +120,12 @@ class FakeSlack(FakeAPI):
         error page from Slack's edge."""
         with self._state:
             self._errors_after[path(method)] = (after, status, times)
+
+    def drop_after_store(self, times: int = 1, after: int = 0) -> None:
+        """The next `times` posts, once `after` more have gone through, are stored and
+        then answered by closing the connection (the client cannot know they landed)."""
+        with self._state:
+            self._drops = [after] + [0] * (times - 1)
 
     def delete(self, channel: str, ts: str) -> None:
         """Remove a message, as chat.delete (or the user) would."""
@@ -171,7 +186,8 @@ class FakeSlack(FakeAPI):
             return _error("invalid_arguments")
         if error := self._user_error("users.lookupByEmail", email):
             return _error(error)
-        user_id = self.users.get(email)
+        user_id = self.users.get(email) or next(
+            (u for e, u in self.users.items() if e.lower() == email.lower()), None)
         if user_id is None:
             return _error("users_not_found")
         name = email.split("@")[0]
@@ -236,7 +252,10 @@ class FakeSlack(FakeAPI):
                 isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
                 and isinstance(metadata.get("event_payload"), dict)):
             return _error("invalid_metadata_format")
+        if self.on_post:
+            self.on_post("before", self.posts + 1)
         with self._state:
+            self.posts += 1
             self._last_ts = max(self.clock(), self._last_ts + 0.000001)
             message = {"type": "message", "text": text, "user": BOT_USER_ID,
                        "ts": f"{self._last_ts:.6f}", "bot_id": BOT_ID, "team": TEAM_ID}
@@ -245,6 +264,16 @@ class FakeSlack(FakeAPI):
             if metadata is not None:
                 message["metadata"] = metadata
             self._messages[channel].append(message)
+            drop = bool(self._drops) and self._drops[0] == 0
+            if drop:
+                self._drops.pop(0)
+            elif self._drops:
+                self._drops[0] -= 1
+            posts = self.posts
+        if self.on_post:
+            self.on_post("after", posts)
+        if drop:  # the server's handler closes the socket without an answer
+            raise ConnectionAbortedError("fake Slack dropped the connection after storing")
         return _ok(channel=channel, ts=message["ts"], message=dict(message))
 
     def _history(self, request: Request, _: dict) -> Response:

@@ -12,9 +12,18 @@ What it remembers:
   of the same week sends nothing;
 - `segment_snapshots`: per quarter and account, the tier, ARR, expansion potential and
   whether any signal was seen (esd segment's promotion and demotion rules);
-- `deliveries`: per window and CSM, `posting` (intent recorded before the Slack call),
-  `sent` (with the message ts) or `failed` (with the reason). A `posting` row left by a
-  crash is reconciled against Slack before anything is posted again.
+- `deliveries`: per window and CSM, `posting` (delivery under way), `sent` (every
+  message of the digest accepted, with the first message's ts) or `failed` (with the
+  reason, secrets masked), the window's length (for the overlap rule of §6) and the
+  generation (`--resend` starts a new one);
+- `delivery_parts`: per window, CSM and message of the digest, `posting` (recorded
+  before the Slack call) or `sent` (with its ts). A `posting` part left by a crash is
+  reconciled against the DM's history before anything is posted again;
+- `run_lock`: who holds the delivery lock (esd.delivery.runlock): host, process, start
+  time and lease.
+
+Every failure of the store itself (a corrupt file, a locked database, an unreachable
+server) is a `StateUnavailable` (exit 4) naming the store with its password masked.
 """
 
 from __future__ import annotations
@@ -22,15 +31,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from esd.errors import InputError, SourceError
-from esd.format import utc_z
+from esd.errors import InputError, StateUnavailable
+from esd.redact import redact_url
+from esd.state.db import Database, password, unavailable, utc_now, window_key
+from esd.state.deliveries import Deliveries, Delivery
+
+__all__ = ["DEFAULT_PATH", "MIGRATIONS", "Database", "Delivery", "State", "migration"]
 
 DEFAULT_PATH = "esd-state.db"
+MIGRATION_LOCK = 0x65_73_64_6D_69_67  # "esdmig": PostgreSQL advisory lock key
+BUSY_TIMEOUT_S = 5.0  # how long SQLite waits for another writer's short transaction
 MIGRATIONS: list[Callable[[Database], None]] = []
 
 
@@ -38,30 +51,6 @@ def migration(step: Callable[[Database], None]) -> Callable[[Database], None]:
     """Register a schema step; steps run once each, in definition order, by name."""
     MIGRATIONS.append(step)
     return step
-
-
-class Database:
-    """A DB-API connection with one SQL dialect: `?` placeholders, ON CONFLICT upserts
-    (both SQLite 3.24+ and PostgreSQL 9.5+ speak it)."""
-
-    def __init__(self, connection: Any, postgres: bool) -> None:
-        self.connection = connection
-        self.postgres = postgres
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        if self.postgres:
-            sql = sql.replace("?", "%s")
-        cursor = self.connection.cursor()
-        cursor.execute(sql, tuple(params))
-        rows = cursor.fetchall() if cursor.description else []
-        cursor.close()
-        return rows
-
-    def commit(self) -> None:
-        self.connection.commit()
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 @migration
@@ -97,25 +86,25 @@ def m003_segment_snapshots(db: Database) -> None:
         had_signal INTEGER NOT NULL, PRIMARY KEY (quarter, account_id))""")
 
 
-@dataclass(frozen=True)
-class Delivery:
-    owner_email: str
-    status: str  # posting | sent | failed
-    channel: str | None
-    ts: str | None
-    digest_sha: str
-    error: str | None
+@migration
+def m004_delivery_parts_and_lock(db: Database) -> None:
+    # Exactly once per message (a digest may span several), the overlap rule (window
+    # length per delivery; older rows take their run's), --resend generations, and the
+    # one-delivering-run lock. Existing rows keep working: a sent digest stays sent.
+    db.execute("ALTER TABLE deliveries ADD COLUMN window_days INTEGER")
+    db.execute("ALTER TABLE deliveries ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE deliveries SET window_days = COALESCE((SELECT runs.window_days "
+               "FROM runs WHERE runs.window_end = deliveries.window_end), 7)")
+    db.execute("""CREATE TABLE delivery_parts (
+        window_end TEXT NOT NULL, owner_email TEXT NOT NULL, part INTEGER NOT NULL,
+        parts INTEGER NOT NULL, status TEXT NOT NULL, ts TEXT, updated_at TEXT NOT NULL,
+        PRIMARY KEY (window_end, owner_email, part))""")
+    db.execute("""CREATE TABLE run_lock (
+        name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""")
 
 
-def _key(moment: datetime) -> str:
-    return utc_z(moment)
-
-
-def _now() -> str:
-    return _key(datetime.now(UTC))
-
-
-class State:
+class State(Deliveries):
     """The state database, migrated on open. Every write commits at once, so a crash
     never loses a recorded intent."""
 
@@ -124,8 +113,10 @@ class State:
         self.migrate()
 
     @classmethod
-    def open(cls, target: str | None = None) -> State:
+    def open(cls, target: str | None = None, timeout: float = BUSY_TIMEOUT_S) -> State:
+        """The store at `target` (a SQLite path or a postgresql:// URL), migrated."""
         target = target or DEFAULT_PATH
+        label = redact_url(target)
         if target.startswith(("postgresql://", "postgres://")):
             try:
                 import psycopg
@@ -133,25 +124,43 @@ class State:
                 raise InputError("ESD_STATE is a PostgreSQL URL but psycopg is not "
                                  "installed") from None
             try:
-                connection = psycopg.connect(target)
-            except psycopg.OperationalError as exc:
-                # The message may carry the host, never the password (psycopg masks it).
-                raise SourceError(f"state database: cannot connect ({type(exc).__name__})",
-                                  source="state") from None
-            return cls(Database(connection, postgres=True))
-        path = Path(target)
-        if path.parent and not path.parent.exists():
-            raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist",
-                             field="ESD_STATE")
-        return cls(Database(sqlite3.connect(path), postgres=False))
+                connection = psycopg.connect(target, connect_timeout=max(int(timeout), 2))
+            except (psycopg.Error, ValueError) as exc:
+                raise unavailable(label, exc, password(target)) from None
+            db = Database(connection, postgres=True, label=label, errors=(psycopg.Error,))
+        else:
+            path = Path(target)
+            if path.parent and not path.parent.exists():
+                raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist",
+                                 field="ESD_STATE")
+            try:
+                connection = sqlite3.connect(path, timeout=timeout)
+            except sqlite3.Error as exc:
+                raise unavailable(label, exc) from None
+            db = Database(connection, postgres=False, label=label)
+        try:
+            return cls(db)
+        except StateUnavailable:
+            db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def label(self) -> str:
+        return self.db.label
+
     # --- schema -------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded; returns the names applied."""
+        """Apply every migration not yet recorded; returns the names applied. Two runs
+        opening a new store at once migrate one after the other."""
+        if self.db.postgres:
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+        else:
+            self.db.commit()
+            self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("CREATE TABLE IF NOT EXISTS _esd_migrations "
                         "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         done = {row[0] for row in self.db.execute("SELECT name FROM _esd_migrations")}
@@ -161,7 +170,7 @@ class State:
                 continue
             step(self.db)
             self.db.execute("INSERT INTO _esd_migrations (name, applied_at) VALUES (?, ?)",
-                            (step.__name__, _now()))
+                            (step.__name__, utc_now()))
             applied.append(step.__name__)
         self.db.commit()
         return applied
@@ -181,7 +190,7 @@ class State:
         return found
 
     def store_answers(self, answers: dict[str, list], model: str) -> None:
-        now = _now()
+        now = utc_now()
         for key, answer in answers.items():
             self.db.execute(
                 "INSERT INTO extraction_cache (key, model, answer, created_at) "
@@ -227,7 +236,7 @@ class State:
 
     def record_run(self, result, strong_totals: dict[str, int]) -> None:
         """Record (or replace) the run of `result`'s window with each CSM's strong count."""
-        window = _key(result.as_of)
+        window = window_key(result.as_of)
         strong = sum(len(d.strong) for d in result.digests)
         weak = sum(len(d.weak) for d in result.digests)
         self.db.execute(
@@ -238,7 +247,7 @@ class State:
                    accounts = excluded.accounts, coverage_pct = excluded.coverage_pct,
                    strong = excluded.strong, weak = excluded.weak,
                    not_signal = excluded.not_signal""",
-            (window, result.window_days, _now(), result.diagnostics.extractor,
+            (window, result.window_days, utc_now(), result.diagnostics.extractor,
              result.diagnostics.accounts_in_scope, result.coverage_pct, strong, weak,
              len(result.not_signal)))
         self.db.execute("DELETE FROM csm_runs WHERE window_end = ?", (window,))
@@ -249,9 +258,13 @@ class State:
 
     def strong_history(self, as_of: datetime, window_days: int, runs: int = 2
                        ) -> dict[str, list[int]]:
-        """Each CSM's strong counts of the `runs` windows right before this one, oldest
-        first; a CSM missing from one of them has a shorter (broken) history."""
-        ends = [_key(as_of - timedelta(days=window_days * k)) for k in range(runs, 0, -1)]
+        """Each CSM's strong counts of the `runs` recorded windows right before this one
+        (ending at or before its start), oldest first; a CSM missing from one of them has
+        a shorter (broken) history."""
+        start = window_key(as_of - timedelta(days=window_days))
+        ends = [row[0] for row in self.db.execute(
+            "SELECT window_end FROM runs WHERE window_end <= ? ORDER BY window_end DESC "
+            "LIMIT ?", (start, runs))][::-1]
         history: dict[str, list[int]] = {}
         for i, end in enumerate(ends):
             for email, total in self.db.execute(
@@ -263,38 +276,3 @@ class State:
 
     def run_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM runs")[0][0]
-
-    # --- deliveries ---------------------------------------------------------------
-
-    def delivery(self, as_of: datetime, owner_email: str) -> Delivery | None:
-        rows = self.db.execute(
-            "SELECT owner_email, status, channel, ts, digest_sha, error FROM deliveries "
-            "WHERE window_end = ? AND owner_email = ?", (_key(as_of), owner_email))
-        return Delivery(*rows[0]) if rows else None
-
-    def _upsert(self, as_of: datetime, owner_email: str, status: str, digest_sha: str,
-                channel: str | None = None, ts: str | None = None,
-                error: str | None = None) -> None:
-        self.db.execute(
-            """INSERT INTO deliveries (window_end, owner_email, status, channel, ts, digest_sha,
-                   error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (window_end, owner_email) DO UPDATE SET status = excluded.status,
-                   channel = COALESCE(excluded.channel, deliveries.channel),
-                   ts = excluded.ts, digest_sha = excluded.digest_sha,
-                   error = excluded.error, updated_at = excluded.updated_at""",
-            (_key(as_of), owner_email, status, channel, ts, digest_sha, error, _now()))
-        self.db.commit()
-
-    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
-                      digest_sha: str) -> None:
-        """Before posting: if the process dies after Slack accepted the message, the next
-        run finds this row and asks Slack instead of posting again."""
-        self._upsert(as_of, owner_email, "posting", digest_sha, channel=channel)
-
-    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
-                    digest_sha: str) -> None:
-        self._upsert(as_of, owner_email, "sent", digest_sha, channel=channel, ts=ts)
-
-    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
-                      error: str) -> None:
-        self._upsert(as_of, owner_email, "failed", digest_sha, error=error)
