@@ -64,11 +64,13 @@ _HINTS = {
 
 
 class _SdkFilter(logging.Filter):
-    """slack_sdk's DEBUG lines carry headers and bodies: drop them; mask URL passwords in
-    the rest."""
+    """slack_sdk's DEBUG lines carry headers and bodies: drop them. Its warnings and
+    errors repeat what esd reports itself for each CSM, so they show only with -v, with
+    URL passwords masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
+        if record.levelno < logging.WARNING or not logging.getLogger("esd").isEnabledFor(
+                logging.DEBUG):
             return False
         record.msg, record.args = redact_text(record.getMessage()), ()
         return True
