@@ -128,6 +128,13 @@ def test_a_password_in_slack_api_url_is_never_printed_or_stored(slack, tmp_path)
     assert PASSWORD not in result.output
     assert all(first_messages(slack, e) for e in CSMS[1:])  # the others were delivered
     assert PASSWORD.encode() not in (tmp_path / "state.db").read_bytes()
+    # Every file the run left (state store, fallback digests) and its whole output: no
+    # password, no bot token.
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.parent.parent.name == "undelivered" for p in written)
+    for secret in (PASSWORD, slack_fake.TOKEN):
+        assert secret not in result.output
+        assert [p for p in written if secret.encode() in p.read_bytes()] == []
 
 
 def test_the_error_column_is_stored_redacted(state_target):
