@@ -19,6 +19,7 @@ import pytest
 from conftest import ROOT
 from fakes import slack as slack_fake
 from fakes.server import serving
+from test_run import AS_OF, CSMS, DEMO, REFS
 
 from esd.delivery.ledger import deliver
 from esd.delivery.slack import POST_ATTEMPTS, SlackDelivery
@@ -26,12 +27,6 @@ from esd.format import digest_filename
 from esd.models import Diagnostics, Digest, RunResult
 from esd.state import State
 
-DEMO = ROOT / "examples" / "portfolio"
-REFS = DEMO / "references"
-AS_OF = "2026-11-23"
-CSMS = [f"{name}@lumen.example.com" for name in (
-    "ana.ruiz", "diego.morales", "jess.okafor", "marcus.chen", "priya.natarajan",
-    "tom.becker")]
 ANA = CSMS[0]
 KILL_ITERATIONS = 10
 SEED = 20261123
