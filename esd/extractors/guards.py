@@ -25,6 +25,9 @@ from esd.references.schema import Phrase, Taxonomy
 WINDOW = 5  # words between a cue and the match: at most WINDOW - 1
 _CLAUSE_END = re.compile(r"[,;]|(?<!\w)(?:but|however|although)(?!\w)")
 _WORD = re.compile(r"\w+")
+# A before-cue right after a negation is a double negation, a requirement: "we cannot go
+# live without SAML" (NegEx's pseudo-negation).
+_DOUBLE = re.compile(r"(?<!\w)(?:not|cannot|never|no)(?!\w)")
 _ANSWER_NO = re.compile(r"^\W*(?:no|nope|not really)(?!\w)")
 
 
@@ -82,7 +85,8 @@ class NegationGuard:
         after_end = next((m.start() for m in _CLAUSE_END.finditer(folded, end)), len(folded))
         if self._before is not None:
             for cue in self._before.finditer(folded, clause_start, start):
-                if len(_WORD.findall(folded, cue.end(), start)) < WINDOW:
+                if len(_WORD.findall(folded, cue.end(), start)) < WINDOW \
+                        and not self._double(folded, clause_start, cue):
                     return True
         if self._after is not None:
             for cue in self._after.finditer(folded, end):
@@ -91,6 +95,13 @@ class NegationGuard:
                 if len(_WORD.findall(folded, end, cue.start())) < WINDOW:
                     return True
         return False
+
+
+    @staticmethod
+    def _double(folded: str, clause_start: int, cue: re.Match[str]) -> bool:
+        """Whether a negation stands within five words before the cue, same clause."""
+        before = _WORD.findall(folded, clause_start, cue.start())[-WINDOW:]
+        return any(_DOUBLE.fullmatch(w) for w in before)
 
 
 def answered_no(folded_question: str, folded_next: str | None) -> bool:
