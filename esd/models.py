@@ -188,7 +188,8 @@ class Portfolio(BaseModel):
 # --- evidence and signals (contract §5) -----------------------------------------------
 
 Label = Literal["signal", "not_signal"]
-NotSignalReason = Literal["negative-example", "conditional", "model"]  # model: Claude judged it
+# model: Claude judged it; negated: a negation cue or a question answered "no" (§5.3)
+NotSignalReason = Literal["negative-example", "negated", "conditional", "model"]
 WeakReason = Literal[
     "champion-departure", "call-only", "usage-only", "ticket-only",
     "call-and-ticket", "usage-and-ticket",
@@ -271,6 +272,7 @@ class Diagnostics(BaseModel):
     taxonomy_hash: str
     conditional_matches: int = 0
     negative_example_matches: int = 0
+    negated_matches: int = 0
     usage_events_in_window: int = 0
     usage_in_noise_band: int = 0
     usage_no_baseline: int = 0

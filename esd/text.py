@@ -27,19 +27,38 @@ def fold(text: str) -> str:
     return _CONTRACTION.sub(_expand, text.lower())
 
 
-# A sentence ends at . ! or ? followed by whitespace (or at the end of the utterance).
+# A sentence ends at . ! or ? followed by whitespace (or at the end of the utterance),
+# except after a common abbreviation or a single initial, and inside an ellipsis (§5.3).
 SENTENCE_END = re.compile(r"[.!?](?=\s)")
+ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.",
+                           "approx."})
+# The word before a full stop, without opening brackets or quotes: "(e.g." -> "e.g.".
+_LAST_WORD = re.compile(r"[^\s(\[\"'“‘]+$")
+# A single initial ("J. Smith"). Either case: folding lower-cases the text, and sentence
+# *i* of the folded text must stay sentence *i* of the original.
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
+
+
+def _ends_sentence(text: str, end: int) -> bool:
+    """Whether the terminator at text[end - 1] ends a sentence."""
+    if text[end - 1] != ".":
+        return True
+    if text[max(0, end - 3):end] == "...":
+        return False
+    word = _LAST_WORD.search(text, 0, end)
+    token = word.group(0).lower() if word else ""
+    return token not in ABBREVIATIONS and not _INITIAL.match(token)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in `text`, end exclusive, covering the whole text."""
     spans, start = [], 0
     for m in SENTENCE_END.finditer(text):
-        spans.append((start, m.end()))
-        start = m.end()
+        if _ends_sentence(text, m.end()):
+            spans.append((start, m.end()))
+            start = m.end()
     spans.append((start, len(text)))
     return spans
-
 
 
 def words(text: str) -> set[str]:

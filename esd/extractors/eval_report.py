@@ -19,6 +19,7 @@ class GoldLabel:
     label: Literal["signal", "not_signal"]
     quote: str
     kind: str | None = None
+    reason: str | None = None  # not_signal: the guard reason that should catch it
 
 
 @dataclass
@@ -59,6 +60,7 @@ class EvalReport:
     false_positives: list[Mention] = field(default_factory=list)  # signal, no signal label
     leaked: list[GoldLabel] = field(default_factory=list)  # not_signal labels flagged signal
     suppressed: list[Mention] = field(default_factory=list)  # not_signal on a signal label
+    per_reason: dict[str, Score] = field(default_factory=dict)  # not_signal, by guard reason
 
     def to_json(self) -> dict[str, Any]:
         """The `--json` object: contract §10's keys first, then the details."""
@@ -66,6 +68,7 @@ class EvalReport:
             "extractor": self.extractor,
             "per_sku": {sku: score.to_json() for sku, score in self.per_sku.items()},
             "not_signal": self.not_signal.to_json(),
+            "per_reason": {r: score.to_json() for r, score in self.per_reason.items()},
             "prefilter": {
                 "recall": self.prefilter_recall, "token_share": self.token_share,
                 "signal_recall": self.prefilter_signal_recall,
@@ -96,6 +99,7 @@ def format_report(report: EvalReport, details: bool = False) -> str:
     if report.overall is not None:
         rows.append(("all SKUs (micro)", report.overall))
     rows.append(("not_signal", report.not_signal))
+    rows += [(f"  {reason}", score) for reason, score in report.per_reason.items()]
     width = max(len(name) for name, _ in rows)
     lines = [f"extractor: {report.extractor}   labels: {report.labels}   "
              f"predictions: {report.predictions}", "",

@@ -29,6 +29,11 @@ window, no coverage guard).
   (customer attendees' utterances, ticket subject and body). Labels in anything else
   (a CSM coaching) are never sent by design: they are left out and counted. Token
   share = kept tokens / customer tokens over every call and ticket.
+- Per guard reason (`negative-example`, `negated`, `conditional`, ...): precision is the
+  share of the extractor's not_signal predictions with that reason that match no signal
+  label (FP = a true signal that reason silenced); recall is the share of not_signal
+  labels naming that `reason` that a not_signal prediction with the same reason matches
+  (TP), FN the rest (leaked, or caught under another reason).
 - By kind: per label `kind`, the labels and how many came out right (a signal label
   matched by a signal prediction; a not_signal label matched by none).
 
@@ -80,7 +85,8 @@ def load_labels(path: Path) -> list[GoldLabel]:
         if bad:
             problems.extend(f"{where}: field {name}: {why}" for name, why in bad)
             continue
-        label = GoldLabel(**{k: record[k] for k in (*REQUIRED, "kind") if k in record})
+        label = GoldLabel(**{k: record[k] for k in (*REQUIRED, "kind", "reason")
+                             if k in record})
         key = (label.source_id, label.sku, _norm(label.quote))
         if key in seen:
             problems.append(f"{where}: field quote: duplicate of record [{seen[key]}] "
@@ -102,9 +108,10 @@ def _bad_fields(record: dict[str, Any]) -> list[tuple[str, str]]:
             bad.append((name, f"expected a non-empty string (got {json.dumps(value)[:60]})"))
         elif name == "label" and value not in LABEL_VALUES:
             bad.append((name, f'expected "signal" or "not_signal" (got {json.dumps(value)})'))
-    kind = record.get("kind")
-    if kind is not None and not isinstance(kind, str):
-        bad.append(("kind", f"expected a string or null (got {json.dumps(kind)[:60]})"))
+    for name in ("kind", "reason"):
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            bad.append((name, f"expected a string or null (got {json.dumps(value)[:60]})"))
     return bad
 
 
@@ -190,6 +197,7 @@ def evaluate(portfolio: Portfolio, labels: Sequence[GoldLabel], extractor: Extra
         recall=_ratio(kept_out, len(gold_not)), predicted=len(guarded),
     )
 
+    per_reason = _per_reason(guarded, gold_not, label_index)
     by_kind: dict[str, dict] = {}
     for g in labels:
         entry = by_kind.setdefault(g.kind or UNSPECIFIED, {"labels": 0, "correct": 0})
@@ -205,6 +213,7 @@ def evaluate(portfolio: Portfolio, labels: Sequence[GoldLabel], extractor: Extra
         predictions=len(mentions),
         false_negatives=[g for g in gold_signals if id(g) not in hit],
         false_positives=false_positives, leaked=leaked, suppressed=suppressed,
+        per_reason=per_reason,
     )
     _score_prefilter(report, portfolio, labels, prefilter)
     return report
@@ -230,6 +239,24 @@ def _score_prefilter(report: EvalReport, portfolio: Portfolio, labels: Sequence[
     report.tokens_kept = sum(e.tokens_kept for e in excerpts.values())
     report.tokens_total = sum(e.tokens_total for e in excerpts.values())
     report.token_share = _ratio(report.tokens_kept, report.tokens_total)
+
+
+def _per_reason(guarded: Sequence[Mention], gold_not: Sequence[GoldLabel],
+                signal_labels: dict[tuple[str, str], list[str]]) -> dict[str, Score]:
+    """Each guard reason's precision (over its predictions) and recall (over the
+    not_signal labels naming it)."""
+    out: dict[str, Score] = {}
+    for reason in sorted({m.reason or "unspecified" for m in guarded}
+                         | {g.reason for g in gold_not if g.reason}):
+        mine = [m for m in guarded if (m.reason or "unspecified") == reason]
+        wrong = sum(_matched(m, signal_labels) for m in mine)
+        golds = [g for g in gold_not if g.reason == reason]
+        caught = _index(mine)
+        tp = sum(_matched(g, caught) for g in golds)
+        out[reason] = Score(tp=tp, fp=wrong, fn=len(golds) - tp,
+                            precision=_ratio(len(mine) - wrong, len(mine)),
+                            recall=_ratio(tp, len(golds)), predicted=len(mine))
+    return out
 
 
 def _kept_runs(excerpt: Excerpt) -> list[str]:

@@ -6,7 +6,8 @@ phrase has an *anchor*: a literal word that reads the same in the raw text. Each
 call's customer words are lower-cased once and searched for the anchors with
 `str.find` (C speed, no regex); only an utterance holding an anchor is folded and
 split into sentences, and only there do the exact patterns run: per SKU, triggers,
-negative examples and the conditional guard (contract §5.3).
+negative examples, negation and the conditional guard (contract §5.3; the guards live
+in `guards.py`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 from esd.extractors.base import Progress
+from esd.extractors.guards import ConditionalGuard, NegationGuard, answered_no
 from esd.extractors.transcript import Turn, customer_turns, ticket_id
 from esd.models import Call, Mention, Ticket
-from esd.references.phrases import MARKERS
 from esd.references.schema import Phrase, Taxonomy
 from esd.text import fold, sentence_spans
 
@@ -80,12 +81,11 @@ def compile_any(phrases: Iterable[Phrase]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
 
 
-def conditional_pattern(taxonomy: Taxonomy) -> re.Pattern[str]:
-    """The conditional guard over folded text: the seed's markers (if, would,
-    considering, thinking about) and the taxonomy's conditional-guard patterns."""
-    markers = [re.escape(m).replace(r"\ ", _SEP) for m in MARKERS]
-    guard = [phrase_pattern(p) for p in taxonomy.conditional_patterns]
-    return re.compile("|".join([r"(?<!\w)(?:" + "|".join(markers) + r")(?!\w)", *guard]))
+def conditional_pattern(taxonomy: Taxonomy) -> ConditionalGuard:
+    """The conditional guard over folded text (its `search` is truthy on a conditional
+    sentence): the seed's markers (if, would, considering, thinking about) outside the
+    Not conditional phrases, and the taxonomy's conditional-guard patterns."""
+    return ConditionalGuard(taxonomy, phrase_pattern, _SEP)
 
 
 def _find_all(text: str, needle: str) -> list[int]:
@@ -97,7 +97,8 @@ def _find_all(text: str, needle: str) -> list[int]:
 
 
 class RuleExtractor:
-    """Literal-phrase extraction with the negative-example and conditional guards."""
+    """Literal-phrase extraction with the negative-example, negation and conditional
+    guards."""
 
     name = "rules"
 
@@ -112,6 +113,7 @@ class RuleExtractor:
             for sku in taxonomy.skus if sku.call_triggers
         ]
         self._conditional = conditional_pattern(taxonomy)
+        self._negation = NegationGuard(taxonomy, phrase_pattern)
 
     def extract(
         self, calls: Sequence[Call], tickets: Sequence[Ticket], progress: Progress | None = None
@@ -156,20 +158,19 @@ class RuleExtractor:
         out: list[Mention] = []
         for index in sorted(hit_units):
             unit = units[index]
-            for start, end in sentence_spans(unit.text):
-                sentence = unit.text[start:end].strip()
-                folded_sentence = fold(sentence)
+            sentences = [unit.text[a:b].strip() for a, b in sentence_spans(unit.text)]
+            folded_all = [fold(s) for s in sentences]
+            for i, sentence in enumerate(sentences):
+                folded_sentence = folded_all[i]
                 if not self._any.search(folded_sentence):
                     continue
+                answer = folded_all[i + 1] if i + 1 < len(folded_all) else None
+                denied = answered_no(folded_sentence, answer)
                 for sku_id, triggers, negatives in self._skus:
-                    trigger = triggers.search(folded_sentence)
+                    trigger, reason = self._verdict(folded_sentence, triggers, negatives,
+                                                    denied)
                     if not trigger:
                         continue
-                    reason = None
-                    if negatives is not None and negatives.search(folded_sentence):
-                        reason = "negative-example"
-                    elif self._conditional.search(folded_sentence):
-                        reason = "conditional"
                     speaker = unit.speaker
                     out.append(Mention(
                         account_id=account_id, sku=sku_id, source=source, source_id=source_id,
@@ -179,3 +180,21 @@ class RuleExtractor:
                         label="not_signal" if reason else "signal", reason=reason,
                     ))
         return out
+
+    def _verdict(self, folded: str, triggers: re.Pattern[str],
+                 negatives: re.Pattern[str] | None, denied: bool):
+        """(trigger match, reason) of a SKU in one sentence, reasons in the contract's
+        order; the first match the negation guard leaves standing, else the first."""
+        matches = list(triggers.finditer(folded))
+        if not matches:
+            return None, None
+        if negatives is not None and negatives.search(folded):
+            return matches[0], "negative-example"
+        if denied:
+            return matches[0], "negated"
+        standing = [m for m in matches if not self._negation.negated(folded, *m.span())]
+        if not standing:
+            return matches[0], "negated"
+        if self._conditional.search(folded):
+            return standing[0], "conditional"
+        return standing[0], None

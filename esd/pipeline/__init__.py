@@ -88,6 +88,7 @@ def run_pipeline(
             conditional_matches=sum(1 for m in not_signal if m.reason == "conditional"),
             negative_example_matches=sum(1 for m in not_signal
                                          if m.reason == "negative-example"),
+            negated_matches=sum(1 for m in not_signal if m.reason == "negated"),
             usage_events_in_window=len(collected.usage),
             usage_in_noise_band=len(usage.in_band),
             usage_no_baseline=len(usage.no_baseline),

@@ -15,8 +15,8 @@ from esd.references.schema import Problem, References
 
 def lint(refs: References, accounts: list[Account] | None = None,
          accounts_file: Path | None = None) -> list[Problem]:
-    found: list[Problem] = []
     tax, actions = refs.taxonomy, refs.actions
+    found: list[Problem] = list(tax.findings)  # unknown headings, a Last edited not a date
     for sku in tax.skus:
         section = actions.sections.get(sku.id)
         if section is None or not section.rows:

@@ -70,8 +70,16 @@ class Taxonomy(BaseModel):
     sha256: str
     skus: list[Sku]
     conditional_patterns: list[Phrase] = Field(default_factory=list)
+    # The team's lists (contract §4); None where the file has none: esd's defaults apply
+    # (`esd.references.phrases.effective`).
+    not_conditional: list[Phrase] | None = None
+    negation_before: list[Phrase] | None = None
+    negation_after: list[Phrase] | None = None
     last_edited: date | None = None
     last_commit: datetime | None = None
+    # What `esd check` reports but a run goes past (an unknown heading, a Last edited
+    # that is not a date): the file still parses (contract §4).
+    findings: list[Problem] = Field(default_factory=list)
 
     @property
     def short_hash(self) -> str:

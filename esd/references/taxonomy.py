@@ -7,8 +7,10 @@ import re
 from datetime import date
 from pathlib import Path
 
+from esd.references.headings import heading_findings, last_edited_finding, suggest
 from esd.references.markdown import (
     Block,
+    Section,
     backticked,
     clean_title,
     is_placeholder,
@@ -49,14 +51,21 @@ def parse_taxonomy(path: Path, text: str | None = None) -> tuple[Taxonomy, list[
     raw = path.read_bytes() if text is None else text.encode()
     source = raw.decode("utf-8", errors="replace")
     problems: list[Problem] = []
+    findings: list[Problem] = []
 
     def problem(line: int, message: str) -> None:
         problems.append(Problem(file=str(path), line=line, message=message))
 
+    def finding(line: int, message: str) -> None:
+        findings.append(Problem(file=str(path), line=line, message=message))
+
     skus: list[Sku] = []
     conditional: list[Phrase] = []
+    lists: dict[str, list[Phrase]] = {}  # not_conditional, before, after: as written
     last_edited: date | None = None
-    for section in sections(parse_blocks(source)):
+    all_sections = sections(parse_blocks(source))
+    heading_findings(all_sections, set(LABELS), lambda t: _label(t)[0] is not None, finding)
+    for section in all_sections:
         title = section.title
         sku_match = _SKU_HEADING.match(title)
         lowered = title.lower()
@@ -72,11 +81,15 @@ def parse_taxonomy(path: Path, text: str | None = None) -> tuple[Taxonomy, list[
                 continue
             skus.append(_parse_sku(sku_id, section.heading.line, section.body, problem))
         elif lowered.startswith(("conditional-mention guard", "conditional mention guard")):
-            for block in section.body:
-                if block.kind == "item":
-                    conditional.extend(_phrases(block, problem))
+            found = _labelled(section, GUARD_LABELS, "guard", problem)
+            conditional.extend(found.pop("guard", []))
+            lists |= found
+        elif lowered.startswith("negation cues"):
+            lists |= _labelled(section, NEGATION_LABELS, None, problem)
         elif lowered.startswith("last edited"):
             last_edited = last_edited_in([section.heading, *section.body], problem)
+            if last_edited is None:
+                last_edited_finding([section.heading, *section.body], finding)
 
     if not skus:
         problem(1, 'no SKU sections found (expected headings like "### SKU: enterprise-tier")')
@@ -85,9 +98,77 @@ def parse_taxonomy(path: Path, text: str | None = None) -> tuple[Taxonomy, list[
         sha256=hashlib.sha256(raw).hexdigest(),
         skus=skus,
         conditional_patterns=conditional,
+        not_conditional=lists.get("not_conditional"),
+        negation_before=lists.get("before"),
+        negation_after=lists.get("after"),
         last_edited=last_edited,
+        findings=findings,
     )
     return taxonomy, problems
+
+
+GUARD_LABELS = {"not conditional": "not_conditional", "not-conditional": "not_conditional"}
+NEGATION_LABELS = {"before": "before", "after": "after", "before the match": "before",
+                   "after the match": "after"}
+
+
+def _labelled(section: Section, labels: dict[str, str], default: str | None,
+              problem) -> dict[str, list[Phrase]]:
+    """The quoted phrases of a section, by list: an item labelled `**Before**:` (or a
+    sub-heading `Before`) opens that list, and its nested items belong to it; an item
+    back at the label's depth returns to `default` (None: an item must be labelled)."""
+    out: dict[str, list[Phrase]] = {}
+    current, depth = default, -1
+    where = section.title
+    for block in section.body:
+        if block.kind == "heading":
+            title = clean_title(block.text).rstrip(":").strip().lower()
+            current, depth = labels.get(title, current), -1
+            continue
+        if block.kind not in ("item", "para"):
+            continue
+        name, rest = _section_label(block.text, labels)
+        if name is None and _looks_like_label(block.text):
+            bad = clean_title(block.text.split(":")[0])
+            names = _names(labels)
+            problem(block.line, f'unknown list label "{bad}" in {where} (expected '
+                    f'{" or ".join(names)}){suggest(bad, names)}')
+            current, depth = None, block.level
+            continue
+        if name is not None:
+            current, depth = name, block.level
+            out.setdefault(name, [])
+            if not rest.strip():
+                continue
+            block = Block(block.kind, block.line, rest, block.level)
+        elif block.kind == "para":
+            continue  # prose for humans
+        elif depth >= 0 and block.level <= depth:
+            current, depth = default, -1
+        if current is None:
+            if default is None:
+                problem(block.line, f"list item in {where} is not under a label "
+                        f"({' or '.join(_names(labels))})")
+            continue
+        out.setdefault(current, []).extend(_phrases(block, problem))
+    return out
+
+
+def _names(labels: dict[str, str]) -> list[str]:
+    """One display name per list: its shortest label."""
+    best: dict[str, str] = {}
+    for key, value in labels.items():
+        if value not in best or len(key) < len(best[value]):
+            best[value] = key
+    return sorted(k.capitalize() for k in best.values())
+
+
+def _section_label(text: str, labels: dict[str, str]) -> tuple[str | None, str]:
+    for pattern in (_BOLD_LABEL, _PLAIN_LABEL):
+        m = pattern.match(text)
+        if m and m.group("label").strip().lower() in labels:
+            return labels[m.group("label").strip().lower()], m.group("rest")
+    return None, text
 
 
 def _parse_sku(sku_id: str, line: int, body: list[Block], problem) -> Sku:

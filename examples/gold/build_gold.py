@@ -14,7 +14,17 @@ utterances; every utterance is a list of sentences. A plain string is ordinary c
 - `coach`: trigger-like words said by a Lumen attendee (never customer evidence);
 - `near_miss`: shares words with a trigger but is not expansion (a bug, an audit of
   their own, an expired invite), labeled with the SKU it superficially resembles;
-- `ticket`: any labeled sentence of a support ticket (subject or body), either label.
+- `ticket`: any labeled sentence of a support ticket (subject or body), either label;
+- `negated`: a trigger the customer denies: a negated ask ("SAML isn't something we
+  need"), a feature they removed, a question they answer "no", a request already done;
+- `polite`: a real ask worded politely with "if" or "would" ("we'd love to add ...",
+  "would you send ...", "if I'm honest, ...");
+- `split`: a sentence holding an abbreviation, a title or an ellipsis ("If Dr. Brooks
+  approves ...", "If the pilot goes well... we need ..."), where a wrong sentence split
+  would cut a condition off its consequence.
+
+A `not_signal` label may name the guard `reason` that should catch it
+(`negative-example`, `negated`, `conditional`): `esd eval` scores each reason on them.
 
 The labels are exhaustive: a sentence left unlabeled is one nobody should flag, so an
 extractor's prediction on it counts as a false positive.
@@ -36,21 +46,24 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 ENT, SEATS, PREM = "enterprise-tier", "additional-team-seats", "premium-feature-pack"
-KINDS = ("literal", "paraphrase", "conditional", "negative", "coach", "near_miss", "ticket")
+KINDS = ("literal", "paraphrase", "conditional", "negative", "coach", "near_miss", "ticket",
+         "negated", "polite", "split")
+# The guard reason a not_signal label of each kind expects (others: pass reason=).
+REASONS = {"conditional": "conditional", "negative": "negative-example", "negated": "negated"}
 
 
 @dataclass(frozen=True)
 class Sentence:
     text: str
-    labels: tuple[tuple[str, str, str], ...]  # (label, sku, kind)
+    labels: tuple[tuple[str, str, str, str | None], ...]  # (label, sku, kind, reason)
 
 
 def S(text: str, sku: str, kind: str) -> Sentence:
-    return Sentence(text, (("signal", sku, kind),))
+    return Sentence(text, (("signal", sku, kind, None),))
 
 
-def N(text: str, sku: str, kind: str) -> Sentence:
-    return Sentence(text, (("not_signal", sku, kind),))
+def N(text: str, sku: str, kind: str, reason: str | None = None) -> Sentence:
+    return Sentence(text, (("not_signal", sku, kind, reason or REASONS.get(kind)),))
 
 
 # A line break inside a `transcript_text` utterance: the next line has no speaker prefix
@@ -461,6 +474,83 @@ CALLS = [
         ("priya", "Thanks for the candour, I'll share that with product."),
         ("jonas", "The audience dashboard loads much faster since last week's fix, by the way."),
     ]),
+    # Issue 13 ("Real calls"): negations, removed features, questions answered no,
+    # polite asks, and sentences with titles, abbreviations and ellipses, in long calls
+    # with small talk.
+    ("gold-c25", "gold-northwind", "2026-11-16T15:00:00Z", "json", ["ana", "dana", "sam"], [
+        ("ana", "Morning both, how was the long weekend?"),
+        ("dana", "Too short.", "My kids discovered the snow, so nobody slept."),
+        ("sam", "Same here, we drove up to the lake and the car died on the way back."),
+        ("ana", "Oh no.", "Okay, I have the rollout, the Entra ID question, and renewal."),
+        ("dana", N("If Dr. Brooks approves the budget, we need 30 more seats for radiology.",
+                   SEATS, "split", "conditional")),
+        ("dana", S("Dr. Okafor says our security team needs a HIPAA review before go-live.",
+                   ENT, "split")),
+        ("sam", N("Honestly, SAML isn't something we need while everyone is on Entra ID "
+                  "passwordless.", ENT, "negated")),
+        ("ana", "Got it, I'll take that off the list."),
+        ("dana", S("If I'm honest, our security team needs the SOC 2 bridge letter before we "
+                   "sign.", ENT, "polite")),
+        ("sam", N("Advanced analytics?", PREM, "negated"),
+         "No, we dropped it after the pilot, the team lives in notebooks."),
+        ("dana", "Anyway, the readmission dashboard is still the star of the show.",
+         "The board loved it."),
+        ("ana", "Glad to hear.", "Same time in two weeks?"),
+        ("dana", "Works."),
+    ]),
+    ("gold-c26", "gold-kestrel", "2026-11-17T16:00:00Z", "text", ["diego", "nora", "victor"], [
+        ("diego", "Hi Nora, hi Victor, congrats on the launch."),
+        ("nora", "Thanks, it was a long night.", "The robots behaved, the coffee machine did "
+                 "not."),
+        ("victor", N("We ripped out workflow automation in the spring, it kept firing twice.",
+                     PREM, "negated")),
+        ("nora", S("We'd love to add 25 more seats for the firmware interns in January.", SEATS,
+                   "polite")),
+        ("nora", N("If the pilot goes well... we need 40 more seats for the field crews.", SEATS,
+                   "split", "conditional")),
+        ("victor", S("We don't use Okta for the plant floor, but we need SCIM for the office "
+                     "staff.", ENT, "literal")),
+        ("diego", "Makes sense, I'll send the SCIM setup guide."),
+        ("victor", N("We already have SCIM running through Azure AD for the office.", ENT,
+                     "negated")),
+        ("nora", S("Would you send pricing for 400 seats before Friday?", ENT, "polite")),
+        ("diego", "Will do."),
+        ("victor", "The German team still opens the CSV in Excel, by the way.",
+         "Semicolons fixed it."),
+    ]),
+    ("gold-c27", "gold-copperleaf", "2026-11-18T15:00:00Z", "json", ["tom", "walter", "alicia"], [
+        ("tom", "Thanks for making time in audit season."),
+        ("walter", "Audit season never ends here.", "We just finished the regulator visit."),
+        ("walter", N("We no longer need the audit log export since compliance moved to the "
+                     "parent company's tooling.", ENT, "negated")),
+        ("alicia", N("Workflow automation is not a priority this year.", PREM, "negated")),
+        ("alicia", S("To be honest, we need FedRAMP-level controls before the state contract "
+                     "in March.", ENT, "polite")),
+        ("walter", S("We can't go live in Ohio without SAML.", ENT, "literal")),
+        ("alicia", S("Could you get us higher API limits by next week, if possible?", PREM,
+                     "polite")),
+        ("alicia", N("We stopped using advanced analytics when the budget got cut.", PREM,
+                     "negated")),
+        ("tom", "Understood.", "I'll come back with the API options on Thursday."),
+        ("walter", "Thanks, and say hi to Mr. Becker senior for me.", "He owes me lunch."),
+    ]),
+    ("gold-c28", "gold-tidewater", "2026-11-19T19:00:00Z", "text", ["priya", "jonas", "kara"], [
+        ("priya", "Hi Jonas, hi Kara, how did the election night coverage go?"),
+        ("jonas", "Exhausting, but the live dashboards held up."),
+        ("kara", S("SCIM?", ENT, "literal"),
+         "Yes, that's the blocker before the newsroom moves to the new directory."),
+        ("jonas", N("There's no need for HIPAA paperwork, we don't store patient data.", ENT,
+                    "negated")),
+        ("kara", N("If we standardize on one vendor, e.g. for alerts and reports, we need "
+                   "workflow automation everywhere.", PREM, "split", "conditional")),
+        ("jonas", S("We want advanced analytics for the big advertisers, e.g. the car dealers, "
+                    "before the holidays.", PREM, "split")),
+        ("kara", N("We'd love to add 30 more seats if the budget gets approved.", SEATS,
+                   "conditional")),
+        ("jonas", N("Last year we asked you to add 10 more seats and that got sorted, thanks.",
+                    SEATS, "negated")),
+        ("priya", "Great, I'll send the recap tonight."),
+    ]),
 ]
 
 # --- support tickets ---------------------------------------------------------------------
@@ -526,11 +616,19 @@ TICKETS = [
      S("Compliance documents for the clinics", ENT, "ticket"),
      [S("We need your HIPAA documentation before the clinics go live in February.", ENT,
         "ticket")]),
+    ("gold-t15", "gold-quill", "2026-11-17T10:30:00Z", ["sso"],
+     "Close the SAML request",
+     [N("We no longer need SAML, the partners voted to stay on passwords.", ENT, "ticket",
+        "negated"),
+      "Please close the ticket."]),
+    ("gold-t16", "gold-lantern", "2026-11-18T11:30:00Z", ["provisioning"],
+     S("Seats for the new campus", SEATS, "ticket"),
+     [S("We would appreciate it if you could add 12 more seats for the new campus by "
+        "Monday.", SEATS, "polite")]),
 ]
 
 # --- building ----------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"[.!?]\s")  # esd.text: a sentence ends at .!? before whitespace
 _MARKER = re.compile(r"\b(if|would|considering|thinking about)\b|'d\b", re.IGNORECASE)
 
 
@@ -549,19 +647,25 @@ def _join(parts: list[str | Sentence]) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    out, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        out.append(text[start:m.start() + 1].strip())
-        start = m.end()
-    return [*out, text[start:].strip()]
+    # esd's own rule (contract §5.3): .!? before whitespace, not after Mr./e.g./an initial,
+    # not inside an ellipsis.
+    try:
+        from esd.text import sentence_spans
+    except ImportError:  # run as a script from outside the repository's environment
+        import sys
+
+        sys.path.insert(0, str(HERE.parents[1]))
+        from esd.text import sentence_spans
+
+    return [text[a:b].strip() for a, b in sentence_spans(text)]
 
 
 def _check(sentence: Sentence, source_id: str, unit: str) -> None:
     # Each labeled sentence is exactly one sentence of its utterance (or subject, body).
     assert sentence.text in _sentences(unit), (source_id, sentence.text)
-    for label, _, kind in sentence.labels:
+    for label, _, kind, _reason in sentence.labels:
         assert kind in KINDS, (source_id, kind)
-        if label == "signal":
+        if label == "signal" and kind not in ("polite", "split"):
             # A signal must not trip the conditional guard by its wording alone.
             assert not _MARKER.search(sentence.text), (source_id, sentence.text)
 
@@ -571,9 +675,10 @@ def _labels(account_id: str, source_id: str, parts: list[str | Sentence]) -> lis
     for part in parts:
         if isinstance(part, Sentence):
             _check(part, source_id, _join(parts))
-            for label, sku, kind in part.labels:
+            for label, sku, kind, reason in part.labels:
                 out.append({"account_id": account_id, "source_id": source_id, "sku": sku,
-                            "label": label, "quote": part.text, "kind": kind})
+                            "label": label, "quote": part.text, "kind": kind,
+                            **({"reason": reason} if reason else {})})
     return out
 
 
