@@ -62,16 +62,19 @@ def read_segments(text: str, known: frozenset[str] = frozenset()) -> list[Segmen
     return _lines(body, known)
 
 
-def speaker_head(line: str, known: frozenset[str] = frozenset()) -> Segment | None:
+def speaker_head(line: str, known: frozenset[str] = frozenset(),
+                 any_case: bool = False) -> Segment | None:
     """The segment a line opens when it names a speaker (contract §2's line rule), or
-    None when it continues the previous utterance."""
+    None when it continues the previous utterance. `any_case`: at a cue's start, where
+    Zoom writes display names as people typed them ("iPhone de Marcus", "jdoe"), any one
+    to five words before the colon name the speaker."""
     m = _HEAD.match(line)
     if m is None:
         return None
     name = " ".join(m["name"].split())
     words = name.split(" ")
-    capitalised = 1 <= len(words) <= MAX_NAME_WORDS and all(
-        w[0].isupper() or w[0].isdigit() for w in words)
+    capitalised = 1 <= len(words) <= MAX_NAME_WORDS and (any_case or all(
+        w[0].isupper() or w[0].isdigit() for w in words))
     if not capitalised and name.lower() not in known:
         return None
     stamp = m["ts1"] or m["ts2"]
@@ -137,7 +140,7 @@ def _cue(lines: list[str], start_ms: int, known: frozenset[str]) -> list[Segment
         if voice:
             out.append(Segment(line, " ".join(voice["name"].split()) or None, start_ms))
             continue
-        head = speaker_head(line, known) if i == 0 else None
+        head = speaker_head(line, known, any_case=True) if i == 0 else None
         if head is not None:
             out.append(Segment(head.text.strip(), head.label, start_ms, head.title))
         elif out:

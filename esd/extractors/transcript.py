@@ -26,6 +26,10 @@ _TITLE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
 _AFFIX = re.compile(r"\s*(?:,|\s[-–—|]\s).*$")  # "Priya Shah, VP Data", "Priya - Acme"
 _HONORIFIC = re.compile(r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+")
 _EMAIL_SEP = re.compile(r"[._\-+]+")
+# Letters NFKD does not split into base and accent, and curly apostrophes.
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "Ø": "O", "ø": "o", "Æ": "AE",
+                       "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L", "ł": "l",
+                       "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th"})
 NO_SPEAKER = "(no speaker)"  # how speech before any speaker label is named in reports
 
 
@@ -76,7 +80,7 @@ def ticket_id(ticket: Ticket) -> str:
 def name_key(name: str) -> str:
     """A name as compared: case, accents, curly apostrophes, spacing and an honorific
     (Dr., Ms.) do not matter."""
-    text = unicodedata.normalize("NFKD", name.replace("\u2019", "'").replace("\u2018", "'"))
+    text = unicodedata.normalize("NFKD", name.translate(_FOLD))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _HONORIFIC.sub("", " ".join(text.casefold().split()))
 
@@ -132,7 +136,7 @@ def _is_prefix(label: str, name: str) -> bool:
     """"priya" or "priya s." fits "priya shah": leading whole words of the name, the
     last one possibly an initial."""
     said, full = label.split(" "), name.split(" ")
-    if len(said) >= len(full) or not said:
+    if len(said) > len(full) or not said:
         return False
     *whole, last = said
     if whole != full[:len(whole)]:
