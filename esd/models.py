@@ -282,6 +282,9 @@ class Diagnostics(BaseModel):
     extraction: ExtractionReport = Field(default_factory=ExtractionReport)
     unmapped_records: dict[str, int] = Field(default_factory=dict)
     ticket_source: str | None = None
+    # Contract §2, §6: utterances whose speaker matches no attendee (never counted).
+    unattributed_calls: int = 0
+    unattributed_utterances: int = 0
 
 
 class RunResult(BaseModel):

@@ -269,7 +269,9 @@ def test_fake_gives_non_attendee_speakers_no_party():
     call = _to_call(data.calls[0], data.transcripts["5"])
     expected = Call.model_validate_json(json.dumps(rec))
     assert normalised(call) == normalised(expected)
-    assert [u.speaker for u in call.transcript] == [UNKNOWN_SPEAKER, "Ana", "Bo", "Bo"]
+    # "Cy:" opens a turn of its own (contract §2's line rule), by a speaker with no party
+    assert [u.speaker for u in call.transcript] == [UNKNOWN_SPEAKER, "Ana", "Bo",
+                                                    UNKNOWN_SPEAKER, "Bo"]
 
 
 # --- configuration ----------------------------------------------------------------------

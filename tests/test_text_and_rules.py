@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from esd.extractors.rules import RuleExtractor, anchor_groups
-from esd.extractors.transcript import customer_turns
+from esd.extractors.transcript import customer_turns, unattributed
 from esd.models import Attendee, Call, Ticket, Utterance
 from esd.references.phrases import parse_phrase
 from esd.references.schema import Phrase, Sku, Taxonomy
@@ -85,13 +85,13 @@ def test_unknown_speaker_never_counts_and_text_form_continues_lines():
     call = Call(account_id="a1", call_id="c1", occurred_at=WHEN, attendees=[CSM, DANA],
                 transcript_text=body)
     turns = customer_turns(call)
-    assert [t.text for t in turns] == [
-        "We reviewed the export\nand the audit log looks thin.\nGuest 42: The audit log is great."]
-    # "Guest 42:" is no known speaker, so that line continues Dana's turn (contract §2)
+    assert [t.text for t in turns] == ["We reviewed the export\nand the audit log looks thin."]
+    # "Guest 42:" opens an utterance by a speaker who is no attendee (contract §2's line
+    # rule): it never counts, and is reported as unattributed speech.
+    assert [(t.label, t.text) for t in unattributed(call)] == [
+        ("Guest 42", "The audit log is great.")]
     mentions = run(tax, call)
-    assert [m.quote for m in mentions] == [
-        "We reviewed the export\nand the audit log looks thin.",
-        "Guest 42: The audit log is great."]
+    assert [m.quote for m in mentions] == ["We reviewed the export\nand the audit log looks thin."]
 
 
 def test_negative_example_wins_over_conditional_and_both_are_kept():

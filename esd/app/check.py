@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from esd.app.inputs import live
-from esd.connectors.files import ACCOUNTS, load_portfolio
+from esd.connectors.files import ACCOUNTS, CALLS, load_portfolio
 from esd.errors import InputError
+from esd.extractors.transcript import customer_turns
+from esd.models import Portfolio
+from esd.pipeline.collect import unattributed_speech
 from esd.references import parse_references
 from esd.references.lint import lint
 from esd.references.schema import Problem
@@ -36,11 +40,61 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     refs, problems = parse_references(references)
     if refs is None:
         return CheckResult(references, problems)
-    accounts = load_portfolio(input_dir).accounts if input_dir else None
-    problems += lint(refs, accounts, input_dir / ACCOUNTS if input_dir else None)
+    portfolio = load_portfolio(input_dir) if input_dir else None
+    problems += lint(refs, portfolio.accounts if portfolio else None,
+                     input_dir / ACCOUNTS if input_dir else None)
+    if input_dir is not None and portfolio is not None:
+        problems += input_problems(input_dir, portfolio)
     env = os.environ if env is None else env
     if input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
         problems += [Problem(file=where, line=0, message=m)
                      for m in live().gainsight_mapping_problems(env, toml or {})]
     return CheckResult(references, problems)
+
+
+def input_problems(input_dir: Path, portfolio: Portfolio) -> list[Problem]:
+    """What the inputs would lose without failing a run: speakers matching no attendee
+    (by call and speaker), calls whose transcript holds no customer words, and owner
+    emails that differ only by case (contract §2)."""
+    calls_file = str(input_dir / CALLS)
+    found = []
+    for u in unattributed_speech(portfolio.calls):
+        call = portfolio.calls[u.index]
+        field = "transcript" if call.transcript is not None else "transcript_text"
+        for speaker, n in u.speakers.items():
+            found.append(Problem(file=calls_file, line=0, message=(
+                f'record [{u.index}] (call_id {u.call_id}): field {field}: speaker "{speaker}" '
+                f"matches no attendee: {n} utterance{'s' if n != 1 else ''} not counted "
+                "(add them to attendees, or fix the label)")))
+    for i, call in enumerate(portfolio.calls):
+        has_text = bool(call.transcript) or bool((call.transcript_text or "").strip())
+        if has_text and not any(t.text.strip() for t in customer_turns(call)):
+            field = "transcript" if call.transcript is not None else "transcript_text"
+            found.append(Problem(file=calls_file, line=0, message=(
+                f"record [{i}] (call_id {call.call_id}): field {field}: no customer words "
+                "(no utterance is by a customer attendee): the call counts for coverage "
+                "but can yield no mention")))
+    return found + _owner_email_cases(input_dir / ACCOUNTS)
+
+
+def _owner_email_cases(path: Path) -> list[Problem]:
+    # The loader lower-cases emails, so the spellings are read from the file itself.
+    try:
+        records = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return []
+    first: dict[str, tuple[int, str]] = {}
+    found = []
+    for i, rec in enumerate(records if isinstance(records, list) else []):
+        email = rec.get("owner_email") if isinstance(rec, dict) else None
+        if not isinstance(email, str):
+            continue
+        email = email.strip()
+        seen = first.setdefault(email.lower(), (i, email))
+        if seen[1] != email:
+            found.append(Problem(file=str(path), line=0, message=(
+                f'record [{i}] (id {rec.get("id")}): field owner_email: "{email}" differs '
+                f'only by case from "{seen[1]}" (record [{seen[0]}]): both are one CSM; '
+                "write it one way")))
+    return found

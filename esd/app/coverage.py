@@ -11,7 +11,7 @@ from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
 from esd.format import utc_z
 from esd.pipeline.baseline import filter_usage
-from esd.pipeline.collect import collect
+from esd.pipeline.collect import collect, unattributed_speech
 from esd.pipeline.guards import COVERAGE_ABORT_BELOW, COVERAGE_WARN_BELOW
 from esd.references import load_references
 from esd.references.schema import References
@@ -59,6 +59,7 @@ def coverage(settings: Settings) -> CoverageReport:
     collected = collect(portfolio, window)
     usage = filter_usage(collected.usage, collected.accounts, refs.baselines)
     with_call = len({c.account_id for c in collected.calls})
+    unheard = unattributed_speech(collected.calls)
     data = {
         "as_of": utc_z(settings.as_of),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
@@ -80,6 +81,13 @@ def coverage(settings: Settings) -> CoverageReport:
             "usage_null_delta": len(usage.null_delta),
         },
         "usage_no_baseline_kept": len(usage.no_baseline),
+        # Contract §2: speech whose speaker matches no attendee, named by call and speaker.
+        "unattributed": {
+            "calls": len(unheard),
+            "utterances": sum(u.utterances for u in unheard),
+            "by_call": [{"call_id": u.call_id, "account_id": u.account_id,
+                         "speakers": u.speakers} for u in unheard],
+        },
         "live": [{"source": h.system, "ok": h.ok, "reachable": h.reachable,
                   "authorised": h.authorised, "records": h.records,
                   "unmapped": h.unmapped, "requests": h.requests, "error": h.error}

@@ -88,6 +88,10 @@ def print_digests(done: DigestResult) -> None:
         f"coverage {result.coverage_pct:.1f}% · {diag.accounts_in_scope} accounts, "
         f"{diag.accounts_silent} silent · {diag.negative_matches} not_signal matches · "
         f"{diag.champion_suppressions} champion suppressions · taxonomy {diag.taxonomy_hash}")
+    if diag.unattributed_utterances:
+        out_console.print(f"{_n(diag.unattributed_utterances, 'call utterance')} in "
+                          f"{_n(diag.unattributed_calls, 'call')} matched no attendee (not "
+                          "counted; esd coverage names them)")
     for warning in result.warnings:
         out_console.print(f"warning: {warning}", markup=False)
     out_console.print(f"Wrote {len(result.digests)} digests and run.json to {done.out}/")
@@ -130,6 +134,7 @@ def print_coverage(report: CoverageReport) -> None:
         f"Would drop: {len(silent)} silent accounts, {drop['usage_in_noise_band']} usage "
         f"anomalies inside their segment noise band, {drop['usage_null_delta']} without a "
         f"delta. Kept without a baseline row: {data['usage_no_baseline_kept']}.")
+    print_unattributed(data["unattributed"])
     x = data["extraction"]
     if x["extractor"] == "claude":
         out_console.print(
@@ -145,6 +150,27 @@ def print_coverage(report: CoverageReport) -> None:
         shown = ", ".join(silent[:10]) + (f" (+{len(silent) - 10} more)" if len(silent) > 10
                                           else "")
         out_console.print(f"Silent accounts: {shown}")
+
+
+def print_unattributed(unheard: dict, shown: int = 10) -> None:
+    """Calls with speech by no attendee (contract §2): each call, its speakers and their
+    utterances, so the export or the attendee list can be fixed."""
+    if not unheard["utterances"]:
+        return
+    out_console.print(
+        f"Speech matching no attendee (not counted): {_n(unheard['utterances'], 'utterance')} "
+        f"in {_n(unheard['calls'], 'call')}. Add the speaker to the call's attendees, or fix the "
+        "speaker label:")
+    for entry in unheard["by_call"][:shown]:
+        speakers = ", ".join(f'"{name}" ({n})' for name, n in entry["speakers"].items())
+        out_console.print(f"  call {entry['call_id']} (account {entry['account_id']}): "
+                          f"{speakers}")
+    if len(unheard["by_call"]) > shown:
+        out_console.print(f"  (+{len(unheard['by_call']) - shown} more calls in --json)")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def print_segmentation(done: SegmentOutcome) -> None:

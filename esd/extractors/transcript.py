@@ -1,12 +1,36 @@
 """The text extractors read: a call's utterances with their speaker resolved against
-the attendees (from `transcript` or `transcript_text`, contract §2), and ticket ids."""
+the attendees (from `transcript` or `transcript_text`, contract §2), and ticket ids.
+
+A speaker label is matched to an attendee (contract §2), case-insensitively, after
+removing a leading timestamp and a trailing parenthesised title:
+1. the attendee's full name (also the label before a comma or dash: "Priya Shah, VP");
+2. else a first name or name prefix ("Priya", "Priya S.") that fits exactly one attendee;
+3. else the local part of exactly one attendee's `email` ("priya.shah", "pshah").
+A label that fits none, or fits several, matches no attendee: its words never count,
+and `unattributed` reports them so they are never lost silently.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+from esd.errors import InputError
+from esd.extractors.formats import TranscriptFormatError, read_segments
 from esd.models import Attendee, Call, Ticket
+
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_LEAD_TS = re.compile(rf"^\s*(?:\[{_TS}\]|{_TS}(?=\s))\s*")
+_TITLE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+_AFFIX = re.compile(r"\s*(?:,|\s[-–—|]\s).*$")  # "Priya Shah, VP Data", "Priya - Acme"
+_HONORIFIC = re.compile(r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+")
+_EMAIL_SEP = re.compile(r"[._\-+]+")
+# Letters NFKD does not split into base and accent, and curly apostrophes.
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "Ø": "O", "ø": "o", "Æ": "AE",
+                       "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L", "ł": "l",
+                       "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "Th", "þ": "th"})
+NO_SPEAKER = "(no speaker)"  # how speech before any speaker label is named in reports
 
 
 @dataclass(frozen=True)
@@ -15,15 +39,25 @@ class Turn:
 
     text: str
     speaker: Attendee | None  # None: not a known attendee
+    label: str | None = None  # the speaker as the transcript names them (None: nobody)
+    start_ms: int | None = None
 
 
 def turns(call: Call) -> list[Turn]:
     """The call's utterances, from `transcript` or `transcript_text` (contract §2)."""
-    by_name = {a.name.strip().lower(): a for a in call.attendees}
+    speakers = Speakers(call.attendees)
     if call.transcript is not None:
-        return [Turn(u.text, by_name.get(u.speaker.strip().lower())) for u in call.transcript]
+        return [Turn(u.text, speakers.match(u.speaker), u.speaker, u.start_ms)
+                for u in call.transcript]
     if call.transcript_text:
-        return _split_transcript_text(call.transcript_text, by_name)
+        try:
+            segments = read_segments(call.transcript_text, speakers.names)
+        except TranscriptFormatError as exc:
+            raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
+                             file="calls.json", record=call.call_id,
+                             field="transcript_text") from None
+        return [Turn(s.text, speakers.match(s.label) if s.label else None, s.label, s.start_ms)
+                for s in segments]
     return []
 
 
@@ -32,25 +66,86 @@ def customer_turns(call: Call) -> list[Turn]:
     return [t for t in turns(call) if t.speaker is not None and t.speaker.is_customer]
 
 
+def unattributed(call: Call) -> list[Turn]:
+    """The call's non-empty utterances whose speaker matches no attendee (contract §2):
+    their words never count, and diagnostics, coverage and check report them."""
+    return [t for t in turns(call) if t.speaker is None and t.text.strip()]
+
+
 def ticket_id(ticket: Ticket) -> str:
     """Sources always give tickets an id; the file loader numbers id-less ones."""
     return ticket.ticket_id or ""
 
 
-def _split_transcript_text(text: str, by_name: dict[str, Attendee]) -> list[Turn]:
-    # "Speaker Name: words"; a line with no known speaker prefix continues the previous one.
-    if not by_name:
-        return [Turn(text, None)]
-    names = sorted(by_name, key=len, reverse=True)
-    prefix = re.compile(r"^[ \t]*(" + "|".join(re.escape(n) for n in names) + r")[ \t]*:[ \t]?",
-                        re.IGNORECASE | re.MULTILINE)
-    out: list[Turn] = []
-    heads = list(prefix.finditer(text))
-    if not heads or heads[0].start() > 0:
-        lead = text[: heads[0].start() if heads else len(text)].strip("\n")
-        if lead.strip():
-            out.append(Turn(lead, None))
-    for i, head in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
-        out.append(Turn(text[head.end():end].rstrip("\n"), by_name[head.group(1).lower()]))
-    return out
+def name_key(name: str) -> str:
+    """A name as compared: case, accents, curly apostrophes, spacing and an honorific
+    (Dr., Ms.) do not matter."""
+    text = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _HONORIFIC.sub("", " ".join(text.casefold().split()))
+
+
+def clean_label(label: str) -> str:
+    """A speaker label without its leading timestamp, trailing title and colon."""
+    text = _LEAD_TS.sub("", label).strip().rstrip(":").strip()
+    while _TITLE.search(text) and _TITLE.sub("", text):
+        text = _TITLE.sub("", text)
+    return text
+
+
+class Speakers:
+    """Matches one call's speaker labels to its attendees (the module docstring's rules)."""
+
+    def __init__(self, attendees: list[Attendee]) -> None:
+        self.attendees = attendees
+        # Labels that open a line even when not capitalised: names, emails, local parts.
+        self.names = frozenset(
+            [" ".join(a.name.lower().split()) for a in attendees]
+            + [e for a in attendees if a.email for e in (a.email, a.email.split("@")[0])])
+        self._keys = [(name_key(a.name), a) for a in attendees]
+        self._cache: dict[str, Attendee | None] = {}
+
+    def match(self, label: str | None) -> Attendee | None:
+        if label is None:
+            return None
+        if label not in self._cache:
+            self._cache[label] = self._match(clean_label(label))
+        return self._cache[label]
+
+    def _match(self, label: str) -> Attendee | None:
+        key = name_key(label)
+        if not key:
+            return None
+        for candidate in dict.fromkeys((key, name_key(_AFFIX.sub("", label)))):
+            found = _one(a for k, a in self._keys if k == candidate)
+            if found:
+                return found
+        found = _one(a for k, a in self._keys if _is_prefix(key, k))
+        if found:
+            return found
+        return _one(a for a in self.attendees if a.email and _is_email_of(key, a.email))
+
+
+def _one(found) -> Attendee | None:
+    # Exactly one attendee, or several entries for one person (a duplicated attendee).
+    people = {(a.name, a.email, a.is_customer): a for a in found}
+    return next(iter(people.values())) if len(people) == 1 else None
+
+
+def _is_prefix(label: str, name: str) -> bool:
+    """"priya" or "priya s." fits "priya shah": leading whole words of the name, the
+    last one possibly an initial."""
+    said, full = label.split(" "), name.split(" ")
+    if len(said) > len(full) or not said:
+        return False
+    *whole, last = said
+    if whole != full[:len(whole)]:
+        return False
+    last = last.rstrip(".")
+    here = full[len(whole)]
+    return last == here or (bool(whole) and len(last) == 1 and here.startswith(last))
+
+
+def _is_email_of(label: str, email: str) -> bool:
+    local = email.split("@", 1)[0]
+    return label in (email, local, _EMAIL_SEP.sub(" ", local).strip())

@@ -18,7 +18,7 @@ from esd.pipeline import guards
 from esd.pipeline.act import attach_actions
 from esd.pipeline.baseline import filter_usage
 from esd.pipeline.classify import champion_departures, classify
-from esd.pipeline.collect import collect
+from esd.pipeline.collect import collect, unattributed_speech
 from esd.pipeline.extract import extract
 from esd.pipeline.route import route
 from esd.references.schema import References
@@ -75,6 +75,7 @@ def run_pipeline(
         digest.warnings = [*([flood] if flood else []), *warnings]
 
     not_signal = [m for m in evidence.mentions if m.label == "not_signal"]
+    unheard = unattributed_speech(collected.calls)
     return RunResult(
         as_of=as_of,
         window_days=window_days,
@@ -98,6 +99,8 @@ def run_pipeline(
             ticket_source=portfolio.ticket_source,
             extractor=report.extractor,
             extraction=report,
+            unattributed_calls=len(unheard),
+            unattributed_utterances=sum(u.utterances for u in unheard),
         ),
         digests=digests,
         not_signal=not_signal,

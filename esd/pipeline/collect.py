@@ -3,8 +3,11 @@ the window, drop silent accounts, and measure call coverage."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from esd.extractors.transcript import NO_SPEAKER, unattributed
 from esd.models import Account, Call, Portfolio, Ticket, UsageEvent, Window
 
 
@@ -46,3 +49,28 @@ def collect(portfolio: Portfolio, window: Window) -> Collected:
 def coverage(accounts_with_call: int, accounts: int) -> float:
     """Share of accounts with at least one logged call, in percent, one decimal."""
     return round(100.0 * accounts_with_call / accounts, 1) if accounts else 0.0
+
+
+@dataclass(frozen=True)
+class UnattributedCall:
+    """A call with speech whose speaker matches no attendee (contract §2): never counted,
+    never lost silently. `speakers` maps each label as written to its utterances."""
+
+    index: int  # the call's place in the list it came from
+    call_id: str
+    account_id: str
+    speakers: dict[str, int]
+
+    @property
+    def utterances(self) -> int:
+        return sum(self.speakers.values())
+
+
+def unattributed_speech(calls: Iterable[Call]) -> list[UnattributedCall]:
+    """Every call with unattributed speech, in order, with its speakers."""
+    out = []
+    for i, call in enumerate(calls):
+        labels = Counter(t.label or NO_SPEAKER for t in unattributed(call))
+        if labels:
+            out.append(UnattributedCall(i, call.call_id, call.account_id, dict(labels)))
+    return out

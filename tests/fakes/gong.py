@@ -24,6 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from esd.extractors.formats import read_segments
+from esd.extractors.transcript import Speakers
+from esd.models import Attendee
 from fakes.server import FakeAPI, Request, Response
 
 PORTFOLIO = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
@@ -66,7 +69,7 @@ def gong_from_portfolio(calls: list[dict], accounts: list[dict]) -> GongData:
                 party["userId"] = _digits(att["name"], "user")
             parties.append(party)
             by_name[att["name"].strip().lower()] = party
-        turns = _turns(rec, by_name)
+        turns = _turns(rec)
         monologues, speaker_ids, clock = [], {}, 2000
         for speaker, text, start_ms in turns:
             key = speaker.strip().lower() if speaker else ""
@@ -110,25 +113,25 @@ def load_portfolio() -> GongData:
     return gong_from_portfolio(calls, accounts)
 
 
-def _turns(rec: dict, by_name: dict) -> list[tuple[str | None, str, int | None]]:
+def _turns(rec: dict) -> list[tuple[str | None, str, int | None]]:
+    # Contract §2's line rule and speaker matching: a label that matches an attendee
+    # becomes that attendee's party; any other speaker gets none, as in Gong.
+    speakers = Speakers([Attendee.model_validate_json(json.dumps(a))
+                         for a in rec.get("attendees") or []])
     if rec.get("transcript") is not None:
-        return [(u["speaker"], u["text"], u.get("start_ms")) for u in rec["transcript"]]
+        return [(_name(speakers, u["speaker"]), u["text"], u.get("start_ms"))
+                for u in rec["transcript"]]
     if not rec.get("transcript_text"):
         return []
-    # "Speaker Name: words"; a line with no attendee-name prefix continues the last turn.
-    names = sorted(by_name, key=len, reverse=True)
-    out: list[list] = []
-    for line in rec["transcript_text"].splitlines():
-        low = line.lstrip().lower()
-        name = next((n for n in names if low.startswith(n)
-                     and low[len(n):].lstrip(" \t").startswith(":")), None)
-        if name:
-            out.append([name, line.lstrip()[len(name):].lstrip(" \t")[1:], None])
-        elif out:
-            out[-1][1] += "\n" + line
-        elif line.strip():
-            out.append([None, line, None])
-    return [(by_name[n]["name"] if n else None, text, None) for n, text, _ in out]
+    out = []
+    for seg in read_segments(rec["transcript_text"], speakers.names):
+        out.append((_name(speakers, seg.label), seg.text, None))
+    return out
+
+
+def _name(speakers: Speakers, label: str | None) -> str | None:
+    found = speakers.match(label)
+    return found.name if found else label
 
 
 def _sentences(text: str, start: int) -> tuple[list[dict], int]:

@@ -1,0 +1,165 @@
+"""The forms a `transcript_text` comes in (contract §2), read into speaker segments
+before any speaker is matched to an attendee:
+
+- plain lines `Speaker Name: words`, each optionally led by a timestamp (`[00:12:34]`,
+  `00:12:34`, `12:34`) and with an optional parenthesised title before the colon;
+- a WebVTT export (first line `WEBVTT`): `<v Name>` voice tags or `Name:` at a cue's
+  start (Teams and Zoom), read with webvtt-py;
+- an SRT export, read with the `srt` parser.
+
+Cue formats split one person's speech across many cues, often mid-sentence, so
+consecutive cues of one speaker become one segment (timed by its first cue): a trigger
+phrase that runs over a cue boundary still matches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import srt
+import webvtt
+from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+# A speaker line: [timestamp] one to five capitalised words [(title)] ":" words. A colon
+# followed by a digit is a time ("Call 2:30"), not a speaker's colon.
+_HEAD = re.compile(
+    rf"^[ \t]*(?:\[(?P<ts1>{_TS})\][ \t]*|(?P<ts2>{_TS})[ \t]+)?"
+    r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>]*?)[ \t]*"
+    r"(?:\((?P<title>[^()]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$")
+_LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{_TS})\][ \t]*")
+_VOICE = re.compile(r"^<v(?:\.[\w-]+)*[ \t]+(?P<name>[^>]*?)[ \t]*>")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SRT_START = re.compile(r"^\s*(?:\d+\s*\n)?\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->", re.ASCII)
+MAX_NAME_WORDS = 5
+
+
+class TranscriptFormatError(ValueError):
+    """A WebVTT export that cannot be read; the caller names the call and field."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of speech as written: `label` is the speaker with timestamp and title
+    removed (None: no speaker given), `title` the parenthesised title if any."""
+
+    text: str
+    label: str | None = None
+    start_ms: int | None = None
+    title: str | None = None
+
+
+def read_segments(text: str, known: frozenset[str] = frozenset()) -> list[Segment]:
+    """The segments of a `transcript_text` in whichever form it is written. `known` holds
+    the lower-cased attendee names, which start a line even when not capitalised."""
+    body = text.lstrip("\ufeff")
+    if body.lstrip().startswith("WEBVTT"):
+        return _merge(_vtt(body, known))
+    if _SRT_START.match(body):
+        return _merge(_srt(body, known))
+    return _lines(body, known)
+
+
+def speaker_head(line: str, known: frozenset[str] = frozenset(),
+                 any_case: bool = False) -> Segment | None:
+    """The segment a line opens when it names a speaker (contract §2's line rule), or
+    None when it continues the previous utterance. `any_case`: at a cue's start, where
+    Zoom writes display names as people typed them ("iPhone de Marcus", "jdoe"), any one
+    to five words before the colon name the speaker."""
+    m = _HEAD.match(line)
+    if m is None:
+        return None
+    name = " ".join(m["name"].split())
+    words = name.split(" ")
+    capitalised = 1 <= len(words) <= MAX_NAME_WORDS and (any_case or all(
+        w[0].isupper() or w[0].isdigit() for w in words))
+    if not capitalised and name.lower() not in known:
+        return None
+    stamp = m["ts1"] or m["ts2"]
+    title = " ".join(m["title"].split()) if m["title"] is not None else None
+    return Segment(m["rest"], name, to_ms(stamp) if stamp else None, title or None)
+
+
+def to_ms(stamp: str) -> int:
+    """`12:34` (minutes, seconds), `00:12:34` or `00:12:34.500` in milliseconds."""
+    main, _, frac = stamp.replace(",", ".").partition(".")
+    parts = [int(p) for p in main.split(":")]
+    seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
+    return seconds * 1000 + (int(frac.ljust(3, "0")[:3]) if frac else 0)
+
+
+def _lines(text: str, known: frozenset[str]) -> list[Segment]:
+    out: list[Segment] = []
+    lead: list[str] = []
+    for line in text.splitlines():
+        head = speaker_head(line, known)
+        if head is not None:
+            out.append(head)
+        elif out:
+            last = out[-1]
+            out[-1] = Segment(last.text + "\n" + _LEAD_TS.sub("", line), last.label,
+                              last.start_ms, last.title)
+        else:
+            lead.append(line)
+    preamble = "\n".join(lead).strip("\n")
+    out = [Segment(s.text.rstrip("\n"), s.label, s.start_ms, s.title) for s in out]
+    return ([Segment(preamble)] if preamble.strip() else []) + out
+
+
+def _vtt(text: str, known: frozenset[str]) -> list[Segment]:
+    try:
+        captions = webvtt.from_string(text, strict=True)
+    except (MalformedFileError, MalformedCaptionError) as exc:
+        raise TranscriptFormatError(f"malformed WebVTT: {exc}") from None
+    out: list[Segment] = []
+    for caption in captions:
+        out.extend(_cue(caption.lines, caption.start_time.in_milliseconds(), known))
+    return out
+
+
+def _srt(text: str, known: frozenset[str]) -> list[Segment]:
+    out: list[Segment] = []
+    for sub in srt.parse(text, ignore_errors=True):
+        out.extend(_cue(sub.content.splitlines(), _ms(sub.start), known))
+    return out
+
+
+def _ms(delta: timedelta) -> int:
+    return delta // timedelta(milliseconds=1)
+
+
+def _cue(lines: list[str], start_ms: int, known: frozenset[str]) -> list[Segment]:
+    """One cue's segments: a voice tag on any line, or `Name:` on its first line, names
+    the speaker; untagged text continues the previous speaker (label None here)."""
+    out: list[Segment] = []
+    for i, raw in enumerate(lines):
+        voice = _VOICE.match(raw)
+        line = _TAG.sub("", raw).strip()
+        if voice:
+            out.append(Segment(line, " ".join(voice["name"].split()) or None, start_ms))
+            continue
+        head = speaker_head(line, known, any_case=True) if i == 0 else None
+        if head is not None:
+            out.append(Segment(head.text.strip(), head.label, start_ms, head.title))
+        elif out:
+            last = out[-1]
+            out[-1] = Segment(f"{last.text} {line}".strip(), last.label, last.start_ms,
+                              last.title)
+        elif line:
+            out.append(Segment(line, None, start_ms))
+    return out
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    """Join each cue to the one before when it names the same speaker or none at all."""
+    out: list[Segment] = []
+    for seg in segments:
+        if out and (seg.label is None or seg.label == out[-1].label):
+            last = out[-1]
+            out[-1] = Segment(f"{last.text} {seg.text}".strip(), last.label, last.start_ms,
+                              last.title or seg.title)
+        else:
+            out.append(seg)
+    return [s for s in out if s.text.strip() or s.label]
