@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 MIN_YEAR, MAX_YEAR = 1970, 9999  # contract §2: dates outside these years, in UTC, are bad
@@ -109,6 +109,9 @@ class Call(Record):
     transcript: list[Utterance] | None = None
     transcript_text: str | None = None
     transcript_url: str | None = None
+    # The parsed turns (esd.extractors.transcript.turns), kept so that diagnostics, the
+    # prefilter and the extractor parse a long transcript once, not three times.
+    _turns: list[Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _has_some_transcript(self) -> Call:

@@ -231,3 +231,16 @@ def test_the_corpus_is_large_and_its_base_portfolio_is_good(tmp_path):
                                       "--references", REFS, "--as-of", AS_OF,
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("raw, limit, shallow", [
+    (b'[{"a": [1, {"b": 2}]}]', 4, True),
+    (b'[{"a": [1, {"b": 2}]}]', 3, False),  # four levels
+    (b'[{"a": "]]["}]', 3, False),  # brackets in a string: the exact scan decides
+    (b'[' * 5000 + b']' * 5000, 4, False),
+    (b'[{"a": 1}, {"b": [2]}]', 3, True),
+])
+def test_the_fast_depth_check_never_passes_a_file_it_cannot_vouch_for(raw, limit, shallow):
+    from esd.connectors.files import _shallow
+
+    assert _shallow(raw, limit) is shallow

@@ -265,3 +265,29 @@ def test_a_long_call_with_small_talk_keeps_every_turn():
 def test_read_segments_plain_text_without_any_speaker():
     assert [(s.label, s.text) for s in read_segments("just words\nmore words\n")] == [
         (None, "just words\nmore words")]
+
+
+@pytest.mark.parametrize("text", [
+    "Ana Ruiz: hi\r\nBo Chen: yo\r\n[00:01:02] more\r\nplain",
+    "Ana Ruiz: hi\u2028Bo Chen: yo\u2029and more",
+    "Preamble line\n\nAna Ruiz (CSM): one\n  [12:34]  continued\nBo Chen: two\n\n",
+    "hello there\nPriya: hi\nCall 2:30 works for me",
+    "no speaker at all\nstill none",
+])
+def test_plain_lines_read_as_line_by_line_reading_would(text):
+    """The whole-text scan gives what reading line by line (str.splitlines) gives."""
+    from esd.extractors.formats import _LEAD_TS, speaker_head
+
+    expected, lead = [], []
+    for line in text.splitlines():
+        head = speaker_head(line)
+        if head is not None:
+            expected.append(list(head))
+        elif expected:
+            expected[-1][0] += "\n" + _LEAD_TS.sub("", line)
+        else:
+            lead.append(line)
+    expected = [(t.rstrip("\n"), label, ms, title) for t, label, ms, title in expected]
+    preamble = "\n".join(lead).strip("\n")
+    expected = ([(preamble, None, None, None)] if preamble.strip() else []) + expected
+    assert [tuple(s) for s in read_segments(text)] == expected

@@ -47,6 +47,8 @@ MAX_DEPTH = {ACCOUNTS: 3, CALLS: 4, USAGE: 3, TICKETS: 3, STAKEHOLDERS: 3, HEALT
 MAX_MESSAGES = 25
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_PAIR = re.compile(rb"\[\]|\{\}")
 _ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
 
 
@@ -121,6 +123,8 @@ def _shape_problem(path: Path, raw: bytes) -> Found | None:
         return Found(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM",
                      path)
     limit = MAX_DEPTH[path.name]
+    if _shallow(raw, limit):
+        return None
     depth, record, key, last = 0, 0, None, b""
     for token in _TOKEN.finditer(raw):
         t = token.group()
@@ -144,10 +148,24 @@ def _shape_problem(path: Path, raw: bytes) -> Found | None:
     return None
 
 
+def _shallow(raw: bytes, limit: int) -> bool:
+    """True when the file's brackets, with everything else dropped, nest `limit` levels at
+    most: `limit` passes of removing adjacent `[]`/`{}` pairs leave nothing (each pass
+    peels one level). A few milliseconds where the exact token scan below takes seconds
+    on a large file; brackets inside strings can only make this say False, and then the
+    exact scan decides."""
+    brackets = raw.translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            break
+        brackets = _PAIR.sub(b"", brackets)
+    return not brackets
+
+
 def _raw_records(raw: bytes) -> list[Any]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     return data if isinstance(data, list) else []
 

@@ -15,8 +15,8 @@ phrase that runs over a cue boundary still matches.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 import srt
 import webvtt
@@ -27,9 +27,11 @@ _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # followed by a digit is a time ("Call 2:30"), not a speaker's colon.
 _HEAD = re.compile(
     rf"^[ \t]*(?:\[(?P<ts1>{_TS})\][ \t]*|(?P<ts2>{_TS})[ \t]+)?"
-    r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>]*?)[ \t]*"
-    r"(?:\((?P<title>[^()]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$")
-_LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{_TS})\][ \t]*")
+    r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>\n]*?)[ \t]*"
+    r"(?:\((?P<title>[^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$", re.MULTILINE)
+_LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{_TS})\][ \t]*", re.MULTILINE)
+# Line breaks other than "\n" that str.splitlines also splits at.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _VOICE = re.compile(r"^<v(?:\.[\w-]+)*[ \t]+(?P<name>[^>]*?)[ \t]*>")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _SRT_START = re.compile(r"^\s*(?:\d+\s*\n)?\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->", re.ASCII)
@@ -40,8 +42,7 @@ class TranscriptFormatError(ValueError):
     """A WebVTT export that cannot be read; the caller names the call and field."""
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One stretch of speech as written: `label` is the speaker with timestamp and title
     removed (None: no speaker given), `title` the parenthesised title if any."""
 
@@ -69,17 +70,32 @@ def speaker_head(line: str, known: frozenset[str] = frozenset(),
     Zoom writes display names as people typed them ("iPhone de Marcus", "jdoe"), any one
     to five words before the colon name the speaker."""
     m = _HEAD.match(line)
-    if m is None:
-        return None
-    name = " ".join(m["name"].split())
-    words = name.split(" ")
-    capitalised = 1 <= len(words) <= MAX_NAME_WORDS and (any_case or all(
-        w[0].isupper() or w[0].isdigit() for w in words))
-    if not capitalised and name.lower() not in known:
+    return None if m is None else _opened(m, known, any_case, {})
+
+
+def _opened(m: re.Match[str], known: frozenset[str], any_case: bool,
+            names: dict[str, str | None]) -> Segment | None:
+    """The segment of a `_HEAD` match, None when its name fails the line rule."""
+    name = _name(m["name"], known, any_case, names)
+    if name is None:
         return None
     stamp = m["ts1"] or m["ts2"]
     title = " ".join(m["title"].split()) if m["title"] is not None else None
     return Segment(m["rest"], name, to_ms(stamp) if stamp else None, title or None)
+
+
+def _name(raw: str, known: frozenset[str], any_case: bool,
+          names: dict[str, str | None]) -> str | None:
+    """The speaker name of a candidate line, None when it fails the line rule (one to
+    five words, each capitalised or a digit, unless a known attendee's). `names` keeps
+    each raw name's verdict: a call repeats a few speakers many times."""
+    if raw not in names:
+        name = " ".join(raw.split())
+        words = name.split(" ")
+        capitalised = 1 <= len(words) <= MAX_NAME_WORDS and (any_case or all(
+            w[0].isupper() or w[0].isdigit() for w in words))
+        names[raw] = name if capitalised or name.lower() in known else None
+    return names[raw]
 
 
 def to_ms(stamp: str) -> int:
@@ -91,20 +107,27 @@ def to_ms(stamp: str) -> int:
 
 
 def _lines(text: str, known: frozenset[str]) -> list[Segment]:
+    """Plain `Name:` lines. One scan of the whole text finds the candidate speaker lines;
+    the text between two speaker lines continues the first (without leading timestamps)."""
+    if any(c in text for c in "\r\x0b\x0c\x1c\x1d\x1e") or (
+            not text.isascii() and _OTHER_BREAKS.search(text)):
+        text = "\n".join(text.splitlines())  # the lines str.splitlines would give
+    names: dict[str, str | None] = {}
+    heads = [m for m in _HEAD.finditer(text) if _name(m["name"], known, False, names)]
     out: list[Segment] = []
-    lead: list[str] = []
-    for line in text.splitlines():
-        head = speaker_head(line, known)
-        if head is not None:
-            out.append(head)
-        elif out:
-            last = out[-1]
-            out[-1] = Segment(last.text + "\n" + _LEAD_TS.sub("", line), last.label,
-                              last.start_ms, last.title)
-        else:
-            lead.append(line)
-    preamble = "\n".join(lead).strip("\n")
-    out = [Segment(s.text.rstrip("\n"), s.label, s.start_ms, s.title) for s in out]
+    new = tuple.__new__  # a long call has thousands of lines: skip the NamedTuple frame
+    ends = [m.start() for m in heads[1:]] + [len(text)] * bool(heads)
+    for m, end in zip(heads, ends, strict=True):
+        name, rest, ts1, ts2, title = m.group("name", "rest", "ts1", "ts2", "title")
+        more = text[m.end():end]
+        if "[" in more:
+            more = _LEAD_TS.sub("", more)
+        stamp = ts1 or ts2
+        out.append(new(Segment, ((rest + more).rstrip("\n"), names[name],
+                                 to_ms(stamp) if stamp else None,
+                                 " ".join(title.split()) or None if title is not None
+                                 else None)))
+    preamble = text[: heads[0].start() if heads else len(text)].strip("\n")
     return ([Segment(preamble)] if preamble.strip() else []) + out
 
 
