@@ -55,8 +55,9 @@ _COMMON = (
 COMMON = frozenset(_COMMON.split())
 
 Source = Literal["call", "ticket"]
-Lexicon = Literal["sharp", "broad"]
-LEXICONS: tuple[Lexicon, ...] = ("sharp", "broad")
+Lexicon = Literal["sharp", "broad", "all"]
+# "all" keeps every customer sentence: for a model screen that reads them all.
+LEXICONS: tuple[Lexicon, ...] = ("sharp", "broad", "all")
 
 
 def _mask(pattern: re.Pattern[str], text: str) -> str:
@@ -151,6 +152,8 @@ class Prefilter:
     def is_expansion_shaped(self, sentence: str, cue: bool = True) -> bool:
         """Whether `sentence` is sent to a model. `cue=False` (ticket text, which is a
         request by nature) lets an expansion object stand without an intent cue."""
+        if self.lexicon == "all":
+            return True
         folded = fold(sentence)
         if self._alone.search(folded) or (
                 self._phrases is not None and self._phrases.search(folded)):
