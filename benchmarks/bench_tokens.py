@@ -11,13 +11,16 @@ method against esd's.
   second run of the same week answers from the result cache.
 
 Tokens are estimated at four characters each, both sides (no Claude tokenizer runs
-offline); the ratio does not depend on that constant. Output: the fake answers one
-mention per expansion-shaped sentence, more than a precise model would.
+offline); the ratio does not depend on that constant. Output: the fake answers as an
+oracle (`oracle`): the planted signals and near-misses it is sent, nothing else.
 
-Two weeks are measured: the demo portfolio (calls of 300-700 words, about 700 tokens)
-and a generated 200-account week with calls of ~4,500 words (~6,000 tokens, the seed's
-own assumption). Targets (issue 5): at least 10x fewer input tokens, under $0.75 for
-the demo week, prefilter recall 100% on examples/gold.
+Three weeks are measured: the demo portfolio (calls of 300-700 words, about 700 tokens),
+a generated 200-account week with calls of ~4,500 words (~6,000 tokens, the seed's own
+assumption), and an "ordinary talk" week of the same size (benchmarks/ordinary_week.py).
+Then the prefilter options side by side on both 200-account weeks (OPTIONS: broad or
+sharp lexicon, with or without a Haiku-class screen), with their recall on
+tests/data/holdout_v2.json. Targets (issue 13): at least 10x fewer input tokens, recall
+at least 95% on the held-out set and at most $0.35 a week on both 200-account weeks.
 
     python benchmarks/bench_tokens.py [--model claude-sonnet-5-5]
 """
