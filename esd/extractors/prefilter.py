@@ -6,9 +6,13 @@ keeps only what a model needs to judge expansion intent:
 
 - customer attendees' utterances only (coach and unknown speakers never count anyway),
   plus ticket subject and body;
-- in those, the sentences that hold *expansion-shaped* language (any phrase of the
-  taxonomy, its distinctive words, and a general expansion lexicon, below) and one
-  sentence either side of each, for context. Everything else stays home.
+- in those, the sentences that hold *expansion-shaped* language and one sentence
+  either side of each, for context. Everything else stays home. Expansion-shaped is,
+  with the default `sharp` lexicon (esd/extractors/lexicon.py): any phrase of the
+  taxonomy; or a pattern specific enough alone ("another thirty people", SCIM);
+  or an expansion object (a lexicon noun or a distinctive taxonomy word) together
+  with an intent cue in the same sentence. With `broad`, the first lexicon, any
+  lexicon or taxonomy word alone is enough.
 
 It errs on the side of keeping: a false hit costs a few tokens, a miss costs a signal.
 `esd eval` reports its recall on the gold set (labeled sentences inside kept windows)
@@ -27,56 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from esd.extractors.lexicon import BROAD, CUES, NOT_CUES, OBJECTS, STANDALONE, words
 from esd.extractors.rules import compile_any
 from esd.extractors.transcript import customer_turns, ticket_id
 from esd.models import Attendee, Call, Ticket
 from esd.references.schema import Phrase, Taxonomy
 from esd.text import fold, sentence_spans
-
-# Expansion-shaped language that no taxonomy needs to spell out: more people, seats and
-# logins, new teams and hires, rollouts, plans, tiers, pricing, limits, security and
-# compliance asks. Regex fragments over folded (lower-case, contraction-free) text;
-# each must match whole words. Kept deliberately broad on nouns that only mean growth
-# in this context, and narrow on common words ("team", "use") by requiring a cue
-# next to them.
-LEXICON: tuple[str, ...] = (
-    # people and seats
-    r"seats?", r"licen[cs](?:e|es|ed|ing)", r"logins?", r"log-?ins?", r"user ?base",
-    r"(?:more|new|extra|additional|another|other)"
-    r" (?:\w+ )?(?:users|people|folks|employees|engineers|analysts|reps|agents|"
-    r"managers|members|colleagues|staff|hires|seats|accounts|teams|offices|sites)",
-    r"(?:\d+|[a-z]+ty|[a-z]+teen|hundreds?|dozens?|thousands?) (?:\w+ )?"
-    r"(?:hires|seats|engineers|employees|reps|agents|new people)",
-    r"hir(?:e|es|ed|ing)", r"new hires?", r"headcount", r"onboard(?:s|ed|ing)?",
-    r"(?:de)?provision\w*", r"access for", r"need(?:s)? access", r"get access",
-    r"give (?:\w+ )?access",
-    # teams, departments, rollout
-    r"(?:another|other|second|third|new|whole|entire|sister) (?:\w+ )?"
-    r"(?:teams?|departments?|groups?|divisions?|business units?|regions?|offices?)",
-    r"(?:teams?|orgs?|groups?|departments?|divisions?) (?:are |is )?"
-    r"(?:want|wants|need|needs)", r"departments?", r"company-?wide",
-    r"wants? (?:in|their own|its own|our own)", r"(?:own|new|separate|second) workspaces?",
-    r"directory", r"doubling", r"tripling", r"(?:will|going to) (?:double|triple)",
-    r"acqui(?:re|red|ring|sition)s?", r"mergers?",
-    r"org-?wide", r"across the (?:company|org|organi[sz]ation|business)", r"divisions?",
-    r"subsidiar(?:y|ies)", r"roll(?:ing|ed)? (?:it |this |lumen )?out", r"rollout",
-    r"expan(?:d|ds|ded|ding|sion)", r"grow(?:s|ing|th)?", r"scal(?:e|es|ed|ing) up",
-    r"(?:also|started|starting|start) (?:to )?us(?:e|ing)", r"adopt(?:s|ed|ing|ion)?",
-    # plans, tiers, pricing, contract
-    r"upgrad(?:e|es|ed|ing)", r"tiers?", r"plans? (?:above|up|with)", r"higher plan",
-    r"enterprise", r"premium", r"add-?ons?", r"pric(?:e|es|ing)", r"quotes?",
-    r"purchas(?:e|es|ed|ing)", r"pay(?:ing)? for", r"order form",
-    r"vendor (?:risk|security)", r"true-?up", r"overage",
-    # limits and capacity
-    r"limits?", r"rate-?limit(?:ed|ing)?", r"capacity", r"quota", r"throttl(?:e|ed|ing)",
-    r"api", r"volume", r"outgrow(?:n|ing)?", r"max(?:ed)? out", r"ceiling", r"cap(?:ped)?",
-    # security and compliance
-    r"sso", r"saml", r"scim", r"okta", r"single sign-?on", r"security", r"compliance",
-    r"complian(?:t|ce)", r"audit(?:s|or|ors)?", r"soc ?2", r"hipaa", r"gdpr", r"fedramp",
-    r"iso ?27001", r"rbac", r"permissions?", r"roles?-based",
-    # premium features
-    r"automat\w*", r"workflows?", r"advanced", r"analytics",
-)
 
 # Words of taxonomy phrases too common to mark a sentence on their own.
 _COMMON = (
@@ -95,6 +55,14 @@ _COMMON = (
 COMMON = frozenset(_COMMON.split())
 
 Source = Literal["call", "ticket"]
+Lexicon = Literal["sharp", "broad", "all"]
+# "all" keeps every customer sentence: for a model screen that reads them all.
+LEXICONS: tuple[Lexicon, ...] = ("sharp", "broad", "all")
+
+
+def _mask(pattern: re.Pattern[str], text: str) -> str:
+    """`text` with every match of `pattern` blanked (same length, so offsets hold)."""
+    return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
 def estimate_tokens(text: str) -> int:
@@ -159,26 +127,51 @@ class Excerpt:
 class Prefilter:
     """Expansion-shaped sentences (and `context` neighbours) of customer text."""
 
-    def __init__(self, taxonomy: Taxonomy, context: int = 1) -> None:
+    def __init__(self, taxonomy: Taxonomy, context: int = 1,
+                 lexicon: Lexicon = "sharp") -> None:
+        if lexicon not in LEXICONS:
+            raise ValueError(f"lexicon {lexicon!r}: one of {', '.join(LEXICONS)}")
         self.context = context
+        self.lexicon = lexicon
         self.vocabulary = taxonomy_vocabulary(taxonomy)
-        words = sorted(self.vocabulary, key=len, reverse=True)
-        alternatives = [*LEXICON, *(re.escape(w) + r"(?:s|es|ed|ing|d)?" for w in words)]
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+        taxonomy_words = [re.escape(w) + r"(?:s|es|ed|ing|d)?"
+                          for w in sorted(self.vocabulary, key=len, reverse=True)]
+        if lexicon == "broad":
+            self._alone = words([*BROAD, *taxonomy_words])
+            self._objects = self._cues = None
+        else:
+            self._alone = words(STANDALONE)
+            self._objects = words([*OBJECTS, *taxonomy_words])
+            self._cues = words(CUES)
+        self._not_cues = words(NOT_CUES)
         # Whatever the rule extractor would match (triggers and negative examples) is
         # kept too, however common its words.
         self._phrases = compile_any(p for sku in taxonomy.skus
                                     for p in [*sku.call_triggers, *sku.negatives])
 
-    def is_expansion_shaped(self, sentence: str) -> bool:
+    def is_expansion_shaped(self, sentence: str, cue: bool = True) -> bool:
+        """Whether `sentence` is sent to a model. `cue=False` (ticket text, which is a
+        request by nature) lets an expansion object stand without an intent cue."""
+        if self.lexicon == "all":
+            return True
         folded = fold(sentence)
-        return bool(self._pattern.search(folded)
-                    or (self._phrases is not None and self._phrases.search(folded)))
+        if self._alone.search(folded) or (
+                self._phrases is not None and self._phrases.search(folded)):
+            return True
+        if self._objects is None or self._cues is None:
+            return False
+        # An object and a cue, never one word read as both ("the pricing page").
+        text = _mask(self._not_cues, folded)
+        if not cue:
+            return bool(self._objects.search(text))
+        return any(self._objects.search(text[:m.start()] + " " * (m.end() - m.start())
+                                        + text[m.end():])
+                   for m in self._cues.finditer(text))
 
-    def unit(self, text: str, speaker: Attendee | None) -> Unit:
+    def unit(self, text: str, speaker: Attendee | None, cue: bool = True) -> Unit:
         spans = tuple(sentence_spans(text))
         hits = frozenset(i for i, (s, e) in enumerate(spans)
-                         if text[s:e].strip() and self.is_expansion_shaped(text[s:e]))
+                         if text[s:e].strip() and self.is_expansion_shaped(text[s:e], cue))
         kept = sorted({j for i in hits
                        for j in range(i - self.context, i + self.context + 1)
                        if 0 <= j < len(spans) and text[spans[j][0]:spans[j][1]].strip()})
@@ -196,7 +189,8 @@ class Prefilter:
         return Excerpt(
             source="ticket", source_id=ticket_id(ticket), account_id=ticket.account_id,
             occurred_at=ticket.opened_at,
-            units=(self.unit(ticket.subject, None), self.unit(ticket.body_summary, None)),
+            units=(self.unit(ticket.subject, None, cue=False),
+                   self.unit(ticket.body_summary, None, cue=False)),
         )
 
 

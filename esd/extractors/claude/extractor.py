@@ -29,11 +29,11 @@ from typing import Protocol
 
 from esd.errors import BudgetExceeded, SourceError
 from esd.extractors.base import Progress
-from esd.extractors.claude import prompt
+from esd.extractors.claude import prompt, screen
 from esd.extractors.claude.client import ClaudeClient, Reply
 from esd.extractors.claude.cost import Prices, Usage
 from esd.extractors.claude.verify import Verifier, normalise
-from esd.extractors.prefilter import Excerpt, Prefilter, estimate_tokens
+from esd.extractors.prefilter import Excerpt, Lexicon, Prefilter, estimate_tokens
 from esd.extractors.rules import RuleExtractor
 from esd.models import Call, ExtractionReport, Mention, Ticket
 from esd.references.schema import Taxonomy
@@ -96,7 +96,10 @@ class ClaudeExtractor:
 
     def __init__(self, taxonomy: Taxonomy, client: ClaudeClient, *, model: str,
                  prices: Prices, cache: ResultCache | None = None, batch: bool = True,
-                 max_cost: float | None = None, fallback: str | None = None) -> None:
+                 max_cost: float | None = None, fallback: str | None = None,
+                 lexicon: Lexicon = "sharp", screen_model: str | None = None,
+                 screen_client: ClaudeClient | None = None,
+                 screen_prices: Prices | None = None) -> None:
         self.taxonomy = taxonomy
         self.client = client
         self.model = model
@@ -105,7 +108,16 @@ class ClaudeExtractor:
         self.batch = batch
         self.max_cost = max_cost
         self.fallback = fallback
-        self.prefilter = Prefilter(taxonomy)
+        self.prefilter = Prefilter(taxonomy, lexicon=lexicon)
+        # The optional cheap first pass (esd.extractors.claude.screen).
+        self.screen_model = screen_model
+        self.screen_client = screen_client
+        self.screen_prices = screen_prices
+        self.screen_usage = Usage()
+        self.screen_cost = 0.0
+        self.screen_requests = 0
+        if screen_model and (screen_client is None or screen_prices is None):
+            raise ValueError("a screen model needs its own client and prices")
         self.rules = RuleExtractor(taxonomy)
         self._verifier = Verifier(taxonomy)
         self._fingerprint = prompt.fingerprint(model, taxonomy)
@@ -115,12 +127,16 @@ class ClaudeExtractor:
 
     def close(self) -> None:
         self.client.close()
+        if self.screen_client is not None:
+            self.screen_client.close()
 
     # --- planning and the budget ----------------------------------------------------
 
     def _plan(self, calls: Sequence[Call], tickets: Sequence[Ticket]) -> _Plan:
         every = [*map(self.prefilter.call, calls), *map(self.prefilter.ticket, tickets)]
-        excerpts = [e for e in every if e.kept]
+        return self._plan_excerpts([e for e in every if e.kept], len(every))
+
+    def _plan_excerpts(self, excerpts: list[Excerpt], every: int) -> _Plan:
         keys = [prompt.cache_key(self._fingerprint, e) for e in excerpts]
         cached = self.cache.cached_answers(keys)
         todo = [i for i, k in enumerate(keys) if k not in cached]
@@ -138,7 +154,7 @@ class ClaudeExtractor:
                 size = 0
             groups[-1].append(i)
             size += tokens
-        return _Plan(excerpts, keys, cached, groups, len(every) - len(excerpts))
+        return _Plan(excerpts, keys, cached, groups, every - len(excerpts))
 
     def _estimate(self, plan: _Plan) -> Estimate:
         """A cautious estimate: the prompt priced as a cache write in every request (no
@@ -153,6 +169,13 @@ class ClaudeExtractor:
         tokens_out = hits * OUTPUT_PER_HIT + len(plan.groups) * OUTPUT_PER_REQUEST
         usd = Usage(input_tokens=tokens_in - prompt_tokens, cache_write_tokens=prompt_tokens,
                     output_tokens=tokens_out).cost(self.prices, batch=self.batch)
+        if self.screen_model and self.screen_prices is not None:
+            # The screen reads all of it; the main model is priced as if it flagged all.
+            screen_in = data + len(plan.groups) * (self._system_tokens // 2)
+            tokens_in += screen_in
+            tokens_out += hits * 8
+            usd += Usage(input_tokens=screen_in, output_tokens=hits * 8).cost(
+                self.screen_prices, batch=self.batch)
         sent = sum(len(g) for g in plan.groups)
         cached = sum(1 for k in plan.keys if k in plan.cached)
         return Estimate(len(plan.groups), sent, cached, tokens_in, tokens_out, usd)
@@ -178,6 +201,10 @@ class ClaudeExtractor:
                 f"~{estimate.input_tokens:,} input tokens); nothing was sent. Raise "
                 "--max-cost, or run with --extractor rules.", source="anthropic")
         try:
+            if self.screen_model:
+                plan = self._plan_excerpts(self._screened(plan.excerpts),
+                                           len(calls) + len(tickets))
+                self.report.sources_skipped = plan.skipped
             answers = self._answers(plan, progress)
         except SourceError as exc:
             if self.fallback != "rules":
@@ -204,6 +231,8 @@ class ClaudeExtractor:
         if progress:
             progress.advance(self.report.sources - sum(len(g) for g in plan.groups))
         if not plan.groups:
+            if self.screen_model:  # the screen was paid for all the same
+                self._account(Usage(), Usage(), 0, 0)
             return answers
         requests = {f"r{n}": self._params(plan, group) for n, group in enumerate(plan.groups)}
         before = self.client.requests_sent
@@ -225,6 +254,60 @@ class ClaudeExtractor:
                           self.client.requests_sent - before,
                           sum(len(g) for g in plan.groups))
         return answers
+
+    def _screened(self, excerpts: list[Excerpt]) -> list[Excerpt]:
+        """The excerpts narrowed to what the screen model flags (cached like answers)."""
+        assert self.screen_model and self.screen_client and self.screen_prices
+        model, client = self.screen_model, self.screen_client
+        keys = [screen.cache_key(model, self.taxonomy, e) for e in excerpts]
+        flags = self.cache.cached_answers(keys)
+        todo = list(dict.fromkeys(k for k in keys if k not in flags))
+        first = {k: keys.index(k) for k in todo}
+        groups: list[list[str]] = []
+        size = 0
+        for k in todo:
+            tokens = estimate_tokens(screen.render("s", excerpts[first[k]]))
+            if not groups or len(groups[-1]) >= screen.SOURCES_PER_REQUEST or (
+                    size + tokens > screen.TOKENS_PER_REQUEST):
+                groups.append([])
+                size = 0
+            groups[-1].append(k)
+            size += tokens
+        requests = {f"q{n}": screen.request_params(model, self.taxonomy, [
+            screen.render(f"s{j + 1}", excerpts[first[k]]) for j, k in enumerate(group)])
+            for n, group in enumerate(groups)}
+        billed, before = dict(client.billed), client.requests_sent
+        try:
+            retry = list(requests)
+            if self.batch and requests:
+                replies, retry = client.send_batch(requests)
+            else:
+                replies = {}
+            for custom_id in retry:
+                replies[custom_id] = client.send(requests[custom_id])
+            for custom_id, reply in replies.items():
+                group = groups[int(custom_id[1:])]
+                by_ref: dict[str, list] = {f"s{j + 1}": [] for j in range(len(group))}
+                for raw in reply.mentions:
+                    ref = raw.get("source") if isinstance(raw, dict) else None
+                    if ref in by_ref:
+                        by_ref[ref].append(raw)
+                fresh = {k: by_ref[f"s{j + 1}"] for j, k in enumerate(group)}
+                self.cache.store_answers(fresh, model)
+                flags.update(fresh)
+        finally:
+            batch_usage = client.billed["batch"] - billed["batch"]
+            direct_usage = client.billed["direct"] - billed["direct"]
+            self.screen_usage = batch_usage + direct_usage
+            self.screen_requests = client.requests_sent - before
+            self.screen_cost = (batch_usage.cost(self.screen_prices, batch=True)
+                                + direct_usage.cost(self.screen_prices))
+        trust = self.prefilter.lexicon == "all"
+        narrowed = [screen.narrow(e, screen.flags_of(flags.get(k, []),
+                                                     len(screen.numbered(e))),
+                                  self.prefilter.context, trust)
+                    for e, k in zip(excerpts, keys, strict=True)]
+        return [e for e in narrowed if e.kept]
 
     def _keep(self, plan: _Plan, custom_id: str, reply: Reply,
               progress: Progress | None) -> dict[str, list]:
@@ -253,14 +336,20 @@ class ClaudeExtractor:
                  sent: int) -> None:
         total = batch_usage + direct_usage
         report = self.report
-        report.requests = requests
+        report.requests = requests + self.screen_requests
         report.sources_sent = sent
         report.input_tokens = total.input_tokens
         report.cache_write_tokens = total.cache_write_tokens
         report.cache_read_tokens = total.cache_read_tokens
         report.output_tokens = total.output_tokens
         report.cost_usd = round(batch_usage.cost(self.prices, batch=True)
-                                + direct_usage.cost(self.prices), 4)
+                                + direct_usage.cost(self.prices) + self.screen_cost, 4)
+        # The screen's tokens count too (at its own prices, in cost_usd above).
+        screen_usage = self.screen_usage
+        report.input_tokens += screen_usage.input_tokens
+        report.cache_write_tokens += screen_usage.cache_write_tokens
+        report.cache_read_tokens += screen_usage.cache_read_tokens
+        report.output_tokens += screen_usage.output_tokens
 
 
 def merge(literal: list[Mention], checked: list[Mention]) -> list[Mention]:

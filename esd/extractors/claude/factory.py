@@ -8,6 +8,9 @@
     backoff = 2                   # seconds (at most, jittered) before our second try,
                                   # doubling; the API's retry-after wins (esd.retry)
 
+    lexicon = "sharp"             # the prefilter: "sharp", "broad" or "all" (no filter)
+    screen_model = "claude-haiku-4-5"   # optional cheap first pass; off when absent
+
     [claude.prices."claude-sonnet-5-5"]   # USD per million tokens, when list prices move
     input = 2.0
     output = 10.0
@@ -22,6 +25,7 @@ from esd.errors import InputError
 from esd.extractors.claude.client import MAX_WAIT_S, ClaudeClient
 from esd.extractors.claude.cost import DEFAULT_MODEL, prices_for
 from esd.extractors.claude.extractor import ClaudeExtractor, ResultCache
+from esd.extractors.prefilter import LEXICONS
 from esd.references.schema import Taxonomy
 
 
@@ -61,7 +65,23 @@ def claude_extractor(options: Any, taxonomy: Taxonomy, env: Mapping[str, str],
         poll_interval=_number(section, "poll_interval", 20.0),
         batch_timeout=_number(section, "batch_timeout", 1800.0),
     )
+    lexicon = section.get("lexicon", "sharp")
+    if lexicon not in LEXICONS:
+        raise InputError(f"esd.toml: [claude] lexicon = {lexicon!r}: one of "
+                         + ", ".join(f'"{name}"' for name in LEXICONS))
+    screen_model = section.get("screen_model") or None
+    if screen_model is not None and not isinstance(screen_model, str):
+        raise InputError(f"esd.toml: [claude] screen_model = {screen_model!r}: a model id")
+    screen_client = screen_prices = None
+    if screen_model:
+        screen_prices = prices_for(screen_model, section.get("prices"))
+        screen_client = ClaudeClient(
+            key, env.get("ANTHROPIC_BASE_URL") or None, tool_name="flag_sentences",
+            max_wait=client.max_wait, attempts=client.attempts, backoff=client.backoff,
+            poll_interval=client.poll_interval, batch_timeout=client.batch_timeout)
     return ClaudeExtractor(taxonomy, client, model=model,
                            prices=prices_for(model, section.get("prices")), cache=cache,
                            batch=options.batch, max_cost=options.max_cost,
-                           fallback=options.fallback)
+                           fallback=options.fallback, lexicon=lexicon,
+                           screen_model=screen_model, screen_client=screen_client,
+                           screen_prices=screen_prices)
