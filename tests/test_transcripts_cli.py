@@ -10,15 +10,12 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, IN_WINDOW, account, event, write_portfolio
 from conftest import TEST_REFS
+from test_transcripts import PRIYA, TOM
 from typer.testing import CliRunner
 
 from esd.cli import app
 
 REFS = str(TEST_REFS)
-TOM = {"name": "Tom Becker", "title": "Senior CSM", "email": "tom.becker@lumen.example.com",
-       "is_customer": False}
-PRIYA = {"name": "Priya Shah", "title": "VP Data", "email": "priya.shah@acme.example",
-         "is_customer": True}
 INGRID = {"name": "Ingrid Hansen", "title": "Head of IT", "email": "ihansen@acme.example",
           "is_customer": True}
 
