@@ -54,25 +54,24 @@ def turns(call: Call) -> list[Turn]:
 
 def _parse(call: Call) -> list[Turn]:
     speakers = Speakers(call.attendees)
-    if call.transcript is not None:
-        spoken = [(u.text, u.speaker, u.start_ms) for u in call.transcript]
-    elif call.transcript_text:
-        try:
-            segments = read_segments(call.transcript_text, speakers.names)
-        except TranscriptFormatError as exc:
-            raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
-                             file="calls.json", record=call.call_id,
-                             field="transcript_text") from None
-        spoken = [(s.text, s.label, s.start_ms) for s in segments]
-    else:
-        return []
     # A call names a handful of speakers thousands of times: match each label once, and
-    # build the tuples directly (a week holds hundreds of thousands of turns).
-    found = {label: speakers.match(label) if label else None
-             for label in {label for _, label, _ in spoken}}
+    # build the tuples directly, with no list in between (a week holds hundreds of
+    # thousands of turns, and every object made costs allocation and garbage collection).
     new = tuple.__new__
-    return [new(Turn, (text, found[label], label, start))
-            for text, label, start in spoken]
+    if call.transcript is not None:
+        found = speakers.found({u.speaker for u in call.transcript})
+        return [new(Turn, (u.text, found[u.speaker], u.speaker, u.start_ms))
+                for u in call.transcript]
+    if not call.transcript_text:
+        return []
+    try:
+        segments = read_segments(call.transcript_text, speakers.names)
+    except TranscriptFormatError as exc:
+        raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
+                         file="calls.json", record=call.call_id,
+                         field="transcript_text") from None
+    found = speakers.found({s[1] for s in segments})
+    return [new(Turn, (s[0], found[s[1]], s[1], s[2])) for s in segments]  # text, label, ms
 
 
 def customer_turns(call: Call) -> list[Turn]:
@@ -118,6 +117,10 @@ class Speakers:
             + [e for a in attendees if a.email for e in (a.email, a.email.split("@")[0])])
         self._keys = [(name_key(a.name), a) for a in attendees]
         self._cache: dict[str, Attendee | None] = {}
+
+    def found(self, labels: set[str | None]) -> dict[str | None, Attendee | None]:
+        """Each label's attendee (None for no label, or an empty one)."""
+        return {label: self.match(label) if label else None for label in labels}
 
     def match(self, label: str | None) -> Attendee | None:
         if label is None:
