@@ -1,8 +1,9 @@
-"""The fast paths of the transcript parse give what the straightforward ones give.
+"""The fast transcript parse gives what the straightforward one gave.
 
-`formats._lines` splits a plain transcript with `re.split` when every candidate line
-names a speaker and falls back to `_scan_lines` (one match object per line, the
-original algorithm) otherwise: on any text, both must return the same segments.
+`formats._lines` splits a plain transcript with `re.split` at candidate speaker lines
+(a greedy name, no match objects). `_scan_lines` below is the algorithm it replaced: one
+`_HEAD` match object per candidate line, the lines that name a speaker kept. On any
+text, both must return the same segments.
 """
 
 from __future__ import annotations
@@ -13,6 +14,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esd.extractors import formats
+from esd.extractors.formats import _HEAD, _LEAD_TS, Segment, _name, to_ms
+
+
+def _scan_lines(text: str, known: frozenset[str]) -> list[Segment]:
+    """The replaced `_lines` (after its line-break normalisation)."""
+    names: dict[str, str | None] = {}
+    heads = [m for m in _HEAD.finditer(text) if _name(m["name"], known, False, names)]
+    out: list[Segment] = []
+    ends = [m.start() for m in heads[1:]] + [len(text)] * bool(heads)
+    for m, end in zip(heads, ends, strict=True):
+        name, rest, ts1, ts2, title = m.group("name", "rest", "ts1", "ts2", "title")
+        more = text[m.end():end]
+        if "[" in more:
+            more = _LEAD_TS.sub("", more)
+        stamp = ts1 or ts2
+        out.append(Segment((rest + more).rstrip("\n"), names[name],
+                           to_ms(stamp) if stamp else None,
+                           " ".join(title.split()) or None if title is not None else None))
+    preamble = text[: heads[0].start() if heads else len(text)].strip("\n")
+    return ([Segment(preamble)] if preamble.strip() else []) + out
 
 _PIECES = [
     "Priya Shah", "priya shah", "Tom", "Dr. Ana Ruiz", "Zoe (VP Data)", "Zoe ( VP  Data )",
@@ -37,7 +58,7 @@ def _both(text: str, known: frozenset[str]) -> None:
     # _lines first turns other line breaks into "\n", as _scan_lines expects.
     other = any(c in text for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
     body = "\n".join(text.splitlines()) if other else text
-    assert formats._lines(text, known) == formats._scan_lines(body, known, {})
+    assert formats._lines(text, known) == _scan_lines(body, known)
 
 
 def test_split_path_matches_the_line_scan_on_generated_transcripts():
