@@ -117,7 +117,7 @@ def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[Found],
 def _shape_problem(path: Path, raw: bytes) -> Found | None:
     """What makes `raw` unreadable before any parsing: no bytes, a byte-order mark, or
     nesting deeper than the file's records allow (which would also exhaust a parser)."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # `not raw.strip()` without copying the file
         return Found(f"{path}: empty file (expected a JSON array of records)", path)
     if raw.startswith(_BOMS):
         return Found(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM",
