@@ -73,37 +73,3 @@ def test_split_path_matches_the_line_scan_on_generated_transcripts():
        st.sets(st.sampled_from(["ab", "a b", "z", "b"])))
 def test_split_path_matches_the_line_scan_on_arbitrary_text(text, known):
     _both(text, frozenset(known))
-
-
-def _hit_units_by_phrase(extractor, units) -> set[int]:
-    """The replaced anchor search: every phrase looks up each of its words itself."""
-    from bisect import bisect_right
-
-    from esd.extractors.rules import _JOIN, _find_all
-
-    folded = _JOIN.join(u.text.replace(_JOIN, " ") for u in units).lower()
-    starts = [pos for groups in extractor._anchors
-              if all(any(w in folded for w in g) for g in groups)
-              for w in groups[0] for pos in _find_all(folded, w)]
-    offsets = _find_all(folded, _JOIN)
-    return {bisect_right(offsets, start) for start in starts}
-
-
-def test_anchor_lookup_once_per_word_finds_the_units_the_per_phrase_search_found(refs):
-    from pathlib import Path
-
-    from esd.connectors.files import load_portfolio
-    from esd.extractors.rules import RuleExtractor
-    from esd.extractors.transcript import Turn, customer_turns
-
-    extractor = RuleExtractor(refs.taxonomy)
-    assert extractor._anchors is not None
-    demo = Path(__file__).resolve().parent.parent / "examples" / "portfolio"
-    calls = [customer_turns(c) for c in load_portfolio(demo).calls]
-    rng = random.Random(5)
-    words = sorted({w for groups in extractor._anchors for g in groups for w in g})
-    made = [[Turn(" ".join(rng.choices(words + ["we", "not", "the", "."], k=rng.randint(0, 12))),
-                  None) for _ in range(rng.randint(1, 4))] for _ in range(300)]
-    for units in calls + made:
-        if units:
-            assert extractor._hit_units(units) == _hit_units_by_phrase(extractor, units)

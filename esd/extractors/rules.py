@@ -108,9 +108,6 @@ class RuleExtractor:
         found = [anchor_groups(p) for p in triggers]
         # One phrase without an anchor means every utterance must be folded and scanned.
         self._anchors = None if any(g is None for g in found) else found
-        # Phrases share anchor words: each is looked up once per call, not once per phrase.
-        self._anchor_words = sorted({w for groups in self._anchors or [] for g in groups
-                                     for w in g})
         self._skus = [
             (sku.id, compile_any(sku.call_triggers), compile_any(sku.negatives))
             for sku in taxonomy.skus if sku.call_triggers
@@ -145,10 +142,9 @@ class RuleExtractor:
         else:
             folded = _JOIN.join(u.text.replace(_JOIN, " ") for u in units).lower()
             # A phrase is possible only where all its groups occur; locate its first group.
-            present = {w for w in self._anchor_words if w in folded}
             starts = [pos for groups in self._anchors
-                      if all(not g.isdisjoint(present) for g in groups)
-                      for w in groups[0] if w in present for pos in _find_all(folded, w)]
+                      if all(any(w in folded for w in g) for g in groups)
+                      for w in groups[0] for pos in _find_all(folded, w)]
         if not starts:
             return set()
         offsets = _find_all(folded, _JOIN)
