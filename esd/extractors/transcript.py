@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 from esd.errors import InputError
@@ -90,6 +91,8 @@ def ticket_id(ticket: Ticket) -> str:
     return ticket.ticket_id or ""
 
 
+# A week repeats its CSMs' and customers' names over many calls: normalise each once.
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """A name as compared: case, accents, curly apostrophes, spacing and an honorific
     (Dr., Ms.) do not matter."""
@@ -98,6 +101,7 @@ def name_key(name: str) -> str:
     return _HONORIFIC.sub("", " ".join(text.casefold().split()))
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_label(label: str) -> str:
     """A speaker label without its leading timestamp, trailing title and colon."""
     text = _LEAD_TS.sub("", label).strip().rstrip(":").strip()
