@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -51,6 +52,19 @@ def turns(call: Call) -> list[Turn]:
     if call._turns is None:
         call._turns = _parse(call)
     return call._turns
+
+
+def unparsed(calls: Iterable[Call]) -> list[Call]:
+    """The calls whose turns are not parsed yet."""
+    return [c for c in calls if c._turns is None]
+
+
+def forget_turns(calls: Iterable[Call]) -> None:
+    """Drop the parsed turns of `calls`. A run keeps a week's turns (millions of tuples
+    at 10,000 accounts) only while it needs them: alive afterwards, the cycle collector
+    would traverse them again and again."""
+    for call in calls:
+        call._turns = None
 
 
 def _parse(call: Call) -> list[Turn]:

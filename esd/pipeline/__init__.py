@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from esd.extractors.base import Extractor, Progress
 from esd.extractors.rules import RuleExtractor
+from esd.extractors.transcript import forget_turns, unparsed
 from esd.models import Diagnostics, ExtractionReport, Portfolio, RunResult, Window
 from esd.pipeline import guards
 from esd.pipeline.act import attach_actions
@@ -52,9 +53,13 @@ def run_pipeline(
     `history` maps an owner email to the strong counts of earlier recorded runs (the
     flooding guard's memory); a dry run passes none.
     """
+    parsed_here = unparsed(portfolio.calls)
     with _no_cycle_collection():
-        return _run(portfolio, refs, as_of, window_days, cap_per_csm, extractor, history,
-                    taxonomy_display, progress, coverage_guard)
+        try:
+            return _run(portfolio, refs, as_of, window_days, cap_per_csm, extractor,
+                        history, taxonomy_display, progress, coverage_guard)
+        finally:
+            forget_turns(parsed_here)  # freed before the collector sees them
 
 
 @contextmanager
