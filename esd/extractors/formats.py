@@ -29,6 +29,16 @@ _HEAD = re.compile(
     rf"^[ \t]*(?:\[(?P<ts1>{_TS})\][ \t]*|(?P<ts2>{_TS})[ \t]+)?"
     r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>\n]*?)[ \t]*"
     r"(?:\((?P<title>[^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$", re.MULTILINE)
+# The same speaker lines for `re.split`, the whole candidate line's head captured and no
+# further: the text between two matches is one segment's words (the rest of the line and
+# its continuation lines). The name is greedy: it cannot cross "(" or ":", so a match
+# differs from `_HEAD`'s only by trailing blanks in the name, which `_name` drops
+# (backtracking a lazy name character by character made `_HEAD` the costliest step of a
+# week's parse).
+_SPLIT = re.compile(
+    rf"^([ \t]*(?:\[({_TS})\][ \t]*|({_TS})[ \t]+)?"
+    r"([^\s:()\[\]<>][^:()\[\]<>\n]*)"
+    r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)", re.MULTILINE)
 _LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{_TS})\][ \t]*", re.MULTILINE)
 # Line breaks other than "\n" that str.splitlines also splits at.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -107,27 +117,41 @@ def to_ms(stamp: str) -> int:
 
 
 def _lines(text: str, known: frozenset[str]) -> list[Segment]:
-    """Plain `Name:` lines. One scan of the whole text finds the candidate speaker lines;
-    the text between two speaker lines continues the first (without leading timestamps)."""
+    """Plain `Name:` lines. One split of the whole text at the candidate speaker lines;
+    the text between two speaker lines continues the first (without leading timestamps),
+    and a candidate line whose name fails the line rule continues the one before."""
     if any(c in text for c in "\r\x0b\x0c\x1c\x1d\x1e") or (
             not text.isascii() and _OTHER_BREAKS.search(text)):
         text = "\n".join(text.splitlines())  # the lines str.splitlines would give
     names: dict[str, str | None] = {}
-    heads = [m for m in _HEAD.finditer(text) if _name(m["name"], known, False, names)]
+    # The preamble, then per candidate line: its head, ts1, ts2, name, title, and the
+    # words up to the next candidate line.
+    parts = _SPLIT.split(text)
+    preamble = parts[0]
+    rows = zip(parts[2::6], parts[3::6], parts[4::6], parts[5::6], parts[6::6], strict=True)
+    if not all([_name(raw, known, False, names) for raw in set(parts[4::6])]):
+        kept: list[tuple[str, str, str, str, str]] = []
+        for head, ts1, ts2, name, title, words in zip(*(parts[i::6] for i in range(1, 7)),
+                                                      strict=True):
+            if names[name] is not None:
+                kept.append((ts1, ts2, name, title, words))
+            elif kept:
+                kept[-1] = (*kept[-1][:4], kept[-1][4] + head + words)
+            else:
+                preamble += head + words
+        rows = iter(kept)
     out: list[Segment] = []
     new = tuple.__new__  # a long call has thousands of lines: skip the NamedTuple frame
-    ends = [m.start() for m in heads[1:]] + [len(text)] * bool(heads)
-    for m, end in zip(heads, ends, strict=True):
-        name, rest, ts1, ts2, title = m.group("name", "rest", "ts1", "ts2", "title")
-        more = text[m.end():end]
-        if "[" in more:
-            more = _LEAD_TS.sub("", more)
+    for ts1, ts2, name, title, words in rows:
+        if "[" in words:  # leading timestamps of continuation lines (not of this line)
+            line, nl, more = words.partition("\n")
+            words = line + _LEAD_TS.sub("", nl + more)
         stamp = ts1 or ts2
-        out.append(new(Segment, ((rest + more).rstrip("\n"), names[name],
+        out.append(new(Segment, (words.rstrip("\n"), names[name],
                                  to_ms(stamp) if stamp else None,
                                  " ".join(title.split()) or None if title is not None
                                  else None)))
-    preamble = text[: heads[0].start() if heads else len(text)].strip("\n")
+    preamble = preamble.strip("\n")
     return ([Segment(preamble)] if preamble.strip() else []) + out
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from esd.errors import InputError
@@ -52,27 +54,39 @@ def turns(call: Call) -> list[Turn]:
     return call._turns
 
 
+def unparsed(calls: Iterable[Call]) -> list[Call]:
+    """The calls whose turns are not parsed yet."""
+    return [c for c in calls if c._turns is None]
+
+
+def forget_turns(calls: Iterable[Call]) -> None:
+    """Drop the parsed turns of `calls`. A run keeps a week's turns (millions of tuples
+    at 10,000 accounts) only while it needs them: alive afterwards, the cycle collector
+    would traverse them again and again."""
+    for call in calls:
+        call._turns = None
+
+
 def _parse(call: Call) -> list[Turn]:
     speakers = Speakers(call.attendees)
-    if call.transcript is not None:
-        spoken = [(u.text, u.speaker, u.start_ms) for u in call.transcript]
-    elif call.transcript_text:
-        try:
-            segments = read_segments(call.transcript_text, speakers.names)
-        except TranscriptFormatError as exc:
-            raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
-                             file="calls.json", record=call.call_id,
-                             field="transcript_text") from None
-        spoken = [(s.text, s.label, s.start_ms) for s in segments]
-    else:
-        return []
     # A call names a handful of speakers thousands of times: match each label once, and
-    # build the tuples directly (a week holds hundreds of thousands of turns).
-    found = {label: speakers.match(label) if label else None
-             for label in {label for _, label, _ in spoken}}
+    # build the tuples directly, with no list in between (a week holds hundreds of
+    # thousands of turns, and every object made costs allocation and garbage collection).
     new = tuple.__new__
-    return [new(Turn, (text, found[label], label, start))
-            for text, label, start in spoken]
+    if call.transcript is not None:
+        found = speakers.found({u.speaker for u in call.transcript})
+        return [new(Turn, (u.text, found[u.speaker], u.speaker, u.start_ms))
+                for u in call.transcript]
+    if not call.transcript_text:
+        return []
+    try:
+        segments = read_segments(call.transcript_text, speakers.names)
+    except TranscriptFormatError as exc:
+        raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
+                         file="calls.json", record=call.call_id,
+                         field="transcript_text") from None
+    found = speakers.found({s[1] for s in segments})
+    return [new(Turn, (s[0], found[s[1]], s[1], s[2])) for s in segments]  # text, label, ms
 
 
 def customer_turns(call: Call) -> list[Turn]:
@@ -91,6 +105,8 @@ def ticket_id(ticket: Ticket) -> str:
     return ticket.ticket_id or ""
 
 
+# A week repeats its CSMs' and customers' names over many calls: normalise each once.
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """A name as compared: case, accents, curly apostrophes, spacing and an honorific
     (Dr., Ms.) do not matter."""
@@ -99,6 +115,7 @@ def name_key(name: str) -> str:
     return _HONORIFIC.sub("", " ".join(text.casefold().split()))
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_label(label: str) -> str:
     """A speaker label without its leading timestamp, trailing title and colon."""
     text = _LEAD_TS.sub("", label).strip().rstrip(":").strip()
@@ -118,6 +135,10 @@ class Speakers:
             + [e for a in attendees if a.email for e in (a.email, a.email.split("@")[0])])
         self._keys = [(name_key(a.name), a) for a in attendees]
         self._cache: dict[str, Attendee | None] = {}
+
+    def found(self, labels: set[str | None]) -> dict[str | None, Attendee | None]:
+        """Each label's attendee (None for no label, or an empty one)."""
+        return {label: self.match(label) if label else None for label in labels}
 
     def match(self, label: str | None) -> Attendee | None:
         if label is None:
