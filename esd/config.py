@@ -18,9 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from esd.errors import InputError
+from esd.paging import MAX_PAGES
+
+MAX_WAIT_S = 120.0  # contract §8: Retry-After honoured up to [http] max_wait_s
 
 TOML = "esd.toml"
 
@@ -132,3 +135,32 @@ def validation_problems(exc: ValidationError, where: str,
         key, message = ".".join(loc), err["msg"].removeprefix("Value error, ")
         found.append((key, f"{(origins or {}).get(loc[0], where)}: {key}: {message}"))
     return found
+
+
+class HttpConfig(Section):
+    """esd.toml `[http]`: the retry policy and page cap of every source."""
+
+    SECTION: ClassVar[str] = "http"
+
+    max_attempts: int = Field(5, gt=0, strict=True)  # per request, the first included
+    backoff_seconds: float = Field(0.5, gt=0, strict=True)  # first wait, doubled per attempt
+    max_wait_s: float = Field(MAX_WAIT_S, gt=0, strict=True)  # longest Retry-After honoured
+    max_wait_seconds: float | None = Field(None, gt=0, strict=True)  # deprecated: max_wait_s
+    max_pages: int = Field(MAX_PAGES, gt=0, strict=True)  # per endpoint and window
+
+    @model_validator(mode="after")
+    def _deprecated_name(self) -> HttpConfig:
+        if self.max_wait_seconds is not None and "max_wait_s" not in self.model_fields_set:
+            self.max_wait_s = self.max_wait_seconds
+        return self
+
+    def apply(self, source: Any) -> None:
+        """Set these values on a connector's `Source`."""
+        source.max_attempts, source.backoff = self.max_attempts, self.backoff_seconds
+        source.max_wait, source.max_pages = self.max_wait_s, self.max_pages
+
+
+def http_settings(toml: Mapping[str, Any]) -> HttpConfig:
+    """esd.toml's [http] table, read one way for every HTTP client esd has (sources,
+    Claude, Slack): exit 2 when a key is unknown or a value wrong."""
+    return load_section(HttpConfig, toml.get("http", {}))

@@ -12,11 +12,11 @@ answers" once for every vendor:
 - page cap: more than `max_pages` pages (esd.toml `[http] max_pages`, default 10,000
   per endpoint and window) is a SourceError too.
 
-Strategies: `follow_cursor` (Gong `records.cursor`, Intercom `pages.next.starting_after`),
-`follow_link` (Zendesk `meta.has_more` + `links.next`, Help Scout `_links.next.href`),
-`page_number` (Help Scout `page` / `page.totalPages`) and `offset_until_short`
-(Gainsight limit/offset until a short page). Zendesk's incremental export
-(`after_cursor` until `end_of_stream`) composes `dig` in zendesk.py.
+Strategies: `follow_cursor` (Gong `records.cursor`, Intercom `pages.next.starting_after`,
+Slack `response_metadata.next_cursor`), `page_number` (Help Scout `page` /
+`page.totalPages`) and `offset_until_short` (Gainsight limit/offset until a short page).
+Zendesk's incremental export (`after_cursor` until `end_of_stream`) composes `dig` in
+zendesk.py.
 """
 
 from __future__ import annotations
@@ -63,18 +63,6 @@ def follow_cursor(cursor_at: Path, param: Path) -> NextRequest:
     def next_request(request: dict, page: Any) -> dict | None:
         cursor = _text(dig(page, cursor_at))
         return with_value(request, param, cursor) if cursor else None
-
-    return next_request
-
-
-def follow_link(link_at: Path, has_more_at: Path | None = None) -> NextRequest:
-    """The page's next link (a URL, at `link_at`) as the next request; done when there is
-    none, or when `has_more_at` is given and not true. The request is the URL itself."""
-
-    def next_request(request: Any, page: Any) -> str | None:
-        if has_more_at is not None and dig(page, has_more_at) is not True:
-            return None
-        return _text(dig(page, link_at))
 
     return next_request
 

@@ -32,6 +32,7 @@ def fold(text: str) -> str:
 SENTENCE_END = re.compile(r"[.!?](?=\s)")
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "e.g.", "i.e.", "etc.", "vs.",
                            "approx."})
+_LONGEST_TOKEN = max(len(a) for a in ABBREVIATIONS)
 # The word before a full stop, without opening brackets or quotes: "(e.g." -> "e.g.".
 _LAST_WORD = re.compile(r"[^\s(\[\"'“‘]+$")
 # A single initial ("J. Smith"). Either case: folding lower-cases the text, and sentence
@@ -45,8 +46,15 @@ def _ends_sentence(text: str, end: int) -> bool:
         return True
     if text[max(0, end - 3):end] == "...":
         return False
-    word = _LAST_WORD.search(text, 0, end)
-    token = word.group(0).lower() if word else ""
+    # Only the last few characters can hold an abbreviation or an initial: searching from
+    # the start of the text at every full stop made long calls quadratic.
+    start = max(0, end - _LONGEST_TOKEN - 1)
+    word = _LAST_WORD.search(text, start, end)
+    if word is None:
+        return True
+    if word.start() == start and start > 0 and _LAST_WORD.match(text[start - 1]):
+        return True  # the word runs on before the window: longer than any abbreviation
+    token = word.group(0).lower()
     return token not in ABBREVIATIONS and not _INITIAL.match(token)
 
 

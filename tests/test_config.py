@@ -9,10 +9,9 @@ import logging
 import pytest
 from conftest import ROOT
 
-from esd.config import ticket_system, usage_source
+from esd.config import http_settings, ticket_system, usage_source
 from esd.connectors import gainsight, gong, helpscout, intercom, zendesk
 from esd.connectors.files import load_portfolio, portfolio_files
-from esd.connectors.live import http_settings
 from esd.errors import InputError
 from esd.redact import SecretFilter
 

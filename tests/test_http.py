@@ -9,10 +9,9 @@ import pytest
 from conftest import fake_fixture
 from fakes.server import FakeAPI, Response
 
-from esd.config import load_section
+from esd.config import HttpConfig, load_section
 from esd.connectors.http import (
     BearerAuth,
-    HttpConfig,
     RateLimiter,
     ReadOnlyViolation,
     Source,
@@ -238,3 +237,28 @@ def test_http_config_max_wait_s_and_its_deprecated_name(api, table, wait):
 def test_http_config_rejects_a_bad_max_wait():
     with pytest.raises(InputError, match=r"esd.toml \[http\]: max_wait_s: "):
         load_section(HttpConfig, {"max_wait_s": -1})
+
+
+@pytest.mark.parametrize("table", [{"max_wait_seconds": 45}, {"max_wait_s": 45}])
+def test_every_http_client_reads_one_max_wait(table, tmp_path):
+    """Sources, Claude and Slack take [http] max_wait_s (or its old name) from one reader,
+    so no client waits longer than the others were told to."""
+    from conftest import TEST_REFS
+
+    from esd.app.settings import Extraction
+    from esd.delivery.slack import SlackDelivery
+    from esd.extractors.claude.factory import claude_extractor
+    from esd.references import load_references
+
+    toml = {"http": table}
+    source = Source("Demo", make_client("http://127.0.0.1:1"))
+    HttpConfig.model_validate(table).apply(source)
+    slack = SlackDelivery.from_env({"SLACK_BOT_TOKEN": "xoxb-test"}, toml)
+    refs = load_references(TEST_REFS)
+    claude = claude_extractor(Extraction(extractor="claude"), refs.taxonomy,
+                              {"ANTHROPIC_API_KEY": "sk-test"}, toml)
+    try:
+        assert (source.max_wait, slack.max_wait_s, claude.client.max_wait) == (45, 45, 45)
+    finally:
+        claude.close()
+        source.client.close()

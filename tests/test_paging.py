@@ -17,7 +17,6 @@ from esd.models import Window
 from esd.paging import (
     dig,
     follow_cursor,
-    follow_link,
     iter_pages,
     offset_until_short,
     page_number,
@@ -48,16 +47,6 @@ def test_follow_cursor():
     assert nxt(body, {"records": {}}) is None
     assert nxt(body, {"records": {"cursor": ""}}) is None
     assert nxt(body, None) is None
-
-
-def test_follow_link_with_and_without_has_more():
-    zendesk_style = follow_link(("links", "next"), ("meta", "has_more"))
-    page = {"meta": {"has_more": True}, "links": {"next": "https://z/api?page[after]=x"}}
-    assert zendesk_style("first", page) == "https://z/api?page[after]=x"
-    assert zendesk_style("first", {**page, "meta": {"has_more": False}}) is None
-    hal = follow_link(("_links", "next", "href"))
-    assert hal("u", {"_links": {"next": {"href": "/v2/c?page=2"}}}) == "/v2/c?page=2"
-    assert hal("u", {"_links": {}}) is None
 
 
 def test_page_number_until_total_pages():

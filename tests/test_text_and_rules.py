@@ -161,3 +161,15 @@ def test_extract_stage_reports_progress_per_call_and_ticket():
     extract([said((DANA, "SCIM.")), said((DANA, "Hi."))], [ticket], [], tax,
             RuleExtractor(tax), recorder)
     assert recorder.events == [("total", 3)] + [("advance", 1)] * 3
+
+
+def test_sentence_splitting_reads_only_the_word_before_each_full_stop():
+    """Abbreviations are told by the last few characters, so a long call splits in linear
+    time, and a long word ending in an abbreviation's letters is still a sentence end."""
+    from esd.text import sentence_spans
+
+    text = "We need seats. " * 4000 + "Ask Dr. Brooks. It is xxxxxxxxxxxxxxxxxxxxxxxxxapprox. Done"
+    spans = sentence_spans(text)
+    assert len(spans) == 4000 + 3
+    assert text[spans[-3][0]:spans[-3][1]].strip() == "Ask Dr. Brooks."
+    assert text[spans[-2][0]:spans[-2][1]].strip() == "It is xxxxxxxxxxxxxxxxxxxxxxxxxapprox."

@@ -30,12 +30,11 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
-from pydantic import Field, model_validator
 
-from esd.config import Section
+from esd.config import MAX_WAIT_S
 from esd.errors import CredentialsRejected, ReadOnlyViolation, SourceError, Unreachable
 from esd.paging import MAX_PAGES, NextRequest, iter_pages
 from esd.retry import Retriable, make_retrying, reset_seconds, retry_after_seconds
@@ -44,7 +43,6 @@ log = logging.getLogger("esd.http")
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-MAX_WAIT_S = 120.0  # contract §8: Retry-After honoured up to [http] max_wait_s
 REQUEST_ID_HEADERS = ("x-request-id", "x-gong-request-id", "x-zendesk-request-id",
                       "x-intercom-request-id", "correlation-id")
 
@@ -239,29 +237,6 @@ def _kind(value: Any) -> str:
         return "null"
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
         type(value), "a number")
-
-
-class HttpConfig(Section):
-    """esd.toml `[http]`: the retry policy and page cap of every source."""
-
-    SECTION: ClassVar[str] = "http"
-
-    max_attempts: int = Field(5, gt=0, strict=True)  # per request, the first included
-    backoff_seconds: float = Field(0.5, gt=0, strict=True)  # first wait, doubled per attempt
-    max_wait_s: float = Field(MAX_WAIT_S, gt=0, strict=True)  # longest Retry-After honoured
-    max_wait_seconds: float | None = Field(None, gt=0, strict=True)  # deprecated: max_wait_s
-    max_pages: int = Field(MAX_PAGES, gt=0, strict=True)  # per endpoint and window
-
-    @model_validator(mode="after")
-    def _deprecated_name(self) -> HttpConfig:
-        if self.max_wait_seconds is not None and "max_wait_s" not in self.model_fields_set:
-            self.max_wait_s = self.max_wait_seconds
-        return self
-
-    def apply(self, source: Source) -> None:
-        """Set these values on `source`."""
-        source.max_attempts, source.backoff = self.max_attempts, self.backoff_seconds
-        source.max_wait, source.max_pages = self.max_wait_s, self.max_pages
 
 
 def make_client(base_url: str, auth: httpx.Auth | None = None,

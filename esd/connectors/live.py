@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from esd.config import load_section, ticket_system, usage_source
+from esd.config import http_settings, ticket_system, usage_source
 from esd.connectors import gainsight, gainsight_health, gong, helpscout, intercom, zendesk
 from esd.connectors.base import Pulled
-from esd.connectors.http import HttpConfig
 from esd.errors import SourceError
 from esd.models import Portfolio, Window
 
@@ -133,12 +132,6 @@ def pull(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
         ticket_source=tickets_name,
     )
     return LivePull(portfolio=portfolio, health=health)
-
-
-def http_settings(toml: Mapping[str, Any]) -> HttpConfig:
-    """esd.toml's [http] table: retry policy and page cap for every source (exit 2 when
-    a key is unknown or a value wrong)."""
-    return load_section(HttpConfig, toml.get("http", {}))
 
 
 def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) -> list[str]:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from esd.config import TOML
+from esd.config import MAX_WAIT_S, TOML, http_settings
 from esd.delivery.mrkdwn import fallback_text, to_blocks
 from esd.errors import DeliveryError, InputError, PostUnknown, SourceError
 from esd.paging import follow_cursor, iter_pages
@@ -44,7 +44,6 @@ EVENT_TYPE = "esd_digest"
 HISTORY_PAGE = 100
 NEXT_PAGE = follow_cursor(("response_metadata", "next_cursor"), "cursor")
 RATE_LIMIT_RETRIES = 3
-MAX_WAIT_S = 120.0  # contract §8: [http] max_wait_s
 POST_ATTEMPTS = 3  # tries of one message whose earlier tries' fate was unknown
 TIMEOUT_SECONDS = 30
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -112,7 +111,7 @@ class SlackDelivery:
                 "each CSM. Use esd dry-run to write the digests without posting.")
         toml = toml or {}
         return cls(token, (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL,
-                   max_wait_s=_max_wait(toml.get("http")), users=_users(toml.get("slack")))
+                   max_wait_s=http_settings(toml).max_wait_s, users=_users(toml.get("slack")))
 
     def dm_channel(self, email: str) -> str:
         """The id of the DM channel between the bot and the Slack user with `email`
@@ -332,17 +331,6 @@ def _without_userinfo(url: str) -> str:
         return url
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path,
                        parts.query, parts.fragment))
-
-
-def _max_wait(http: Any) -> float:
-    """`[http] max_wait_s` (contract §8), else 120 s."""
-    value = (http or {}).get("max_wait_s") if isinstance(http, Mapping) else None
-    if value is None:
-        return MAX_WAIT_S
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InputError(f"{TOML} [http]: max_wait_s: must be a number of seconds above 0",
-                         file=TOML, field="http.max_wait_s")
-    return float(value)
 
 
 def _users(slack: Any) -> dict[str, str]:

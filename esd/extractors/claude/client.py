@@ -31,13 +31,13 @@ from urllib.parse import urlsplit
 import anthropic
 from tenacity import RetryCallState
 
+from esd.config import MAX_WAIT_S
 from esd.errors import CredentialsRejected, ModelError, SourceError, Unreachable
 from esd.extractors.claude.cost import Usage, usage_of
 from esd.retry import Retriable, make_retrying, retry_after_seconds
 
 log = logging.getLogger("esd.claude")
 CANCEL_POLLS = 5
-MAX_WAIT_S = 120.0  # the longest retry-after honoured (contract §8, [http] max_wait_s)
 SOURCE = "anthropic"  # the `source` of every error raised here
 MESSAGES = "POST /v1/messages"
 BATCHES = "/v1/messages/batches"

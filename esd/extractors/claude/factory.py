@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from esd.config import http_settings
 from esd.errors import InputError
-from esd.extractors.claude.client import MAX_WAIT_S, ClaudeClient
+from esd.extractors.claude.client import ClaudeClient
 from esd.extractors.claude.cost import DEFAULT_MODEL, prices_for
 from esd.extractors.claude.extractor import ClaudeExtractor, ResultCache
 from esd.extractors.prefilter import LEXICONS
@@ -52,14 +53,9 @@ def claude_extractor(options: Any, taxonomy: Taxonomy, env: Mapping[str, str],
                          "`rules`")
     if options.max_cost is not None and options.max_cost < 0:
         raise InputError(f"--max-cost {options.max_cost}: must be >= 0")
-    http = toml.get("http", {}) if isinstance(toml.get("http", {}), Mapping) else {}
-    # The connectors' [http] max_wait_s (max_wait_seconds, its deprecated name) caps the
-    # retry-after the model API may ask for, as it does for every source.
-    wait_key = "max_wait_s" if "max_wait_s" in http or "max_wait_seconds" not in http \
-        else "max_wait_seconds"
     client = ClaudeClient(
         key, env.get("ANTHROPIC_BASE_URL") or None,
-        max_wait=_number(http, wait_key, MAX_WAIT_S, "http"),
+        max_wait=http_settings(toml).max_wait_s,  # one [http] for every HTTP client
         attempts=int(_number(section, "attempts", 4)) or 1,
         backoff=_number(section, "backoff", 2.0),
         poll_interval=_number(section, "poll_interval", 20.0),
