@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import json
 import os
@@ -117,7 +118,7 @@ def _clean_stale(out: Path) -> None:
     prefix = f".{out.name}{_STAGING}"
     stale = [p for p in parent.iterdir()
              if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()
-             and not _alive(p.name[len(prefix):].split("-", 1)[0])]
+             and not _staging_alive(p.name[len(prefix):].split("-", 1)[0])]
     if not out.exists():
         # Two-rename fallback killed between its renames: the old folder is the complete
         # staging folder whose marker lists files that are all present.
@@ -130,18 +131,21 @@ def _clean_stale(out: Path) -> None:
         _remove(folder)
 
 
-def _alive(pid: str) -> bool:
-    if not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host (also when another user owns it)."""
+    if pid == os.getpid():
         return True
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+def _staging_alive(pid: str) -> bool:
+    return pid.isdigit() and alive(int(pid))
 
 
 def _complete(folder: Path) -> bool:
@@ -190,6 +194,11 @@ def _swap(a: Path, b: Path) -> None:
     retired.rename(a)
 
 
+_CANNOT_SWAP = frozenset(getattr(errno, name) for name in ("EINVAL", "ENOSYS", "ENOTSUP",
+                                                           "EOPNOTSUPP")
+                          if hasattr(errno, name))
+
+
 def _exchange(a: Path, b: Path) -> bool:
     libc = _libc()
     if libc is None:
@@ -204,10 +213,10 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     if done == 0:
         return True
-    errno = ctypes.get_errno()
-    if errno in (22, 38, 45, 78, 95):  # EINVAL, ENOSYS, ENOTSUP: the file system cannot
+    code = ctypes.get_errno()
+    if code in _CANNOT_SWAP:  # the file system or kernel cannot swap: rename twice
         return False
-    raise OSError(errno, os.strerror(errno), str(b))
+    raise OSError(code, os.strerror(code), str(b))
 
 
 @functools.cache

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from esd.delivery.folder import alive
 from esd.errors import RunLocked
 from esd.format import utc_z
 from esd.state import State
@@ -115,7 +116,7 @@ class RunLock:
         host, pid, _, expires = holder
         if expires < self.clock():
             return True
-        return host == self.host and pid != self.pid and not _alive(pid)
+        return host == self.host and pid != self.pid and not alive(pid)
 
     def _locked(self, holder: tuple | None, lost: bool = False) -> RunLocked:
         who = ("another esd run" if holder is None else
@@ -126,13 +127,3 @@ class RunLock:
                          "posted by this run. Wait for it to finish (a crashed run's lease "
                          f"expires within {self.lease_s / 60:.0f} minutes).",
                          holder=who, source="state", file=self.state.label)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

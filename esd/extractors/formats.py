@@ -22,11 +22,11 @@ import srt
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # A speaker line: [timestamp] one to five capitalised words [(title)] ":" words. A colon
 # followed by a digit is a time ("Call 2:30"), not a speaker's colon.
 _HEAD = re.compile(
-    rf"^[ \t]*(?:\[(?P<ts1>{_TS})\][ \t]*|(?P<ts2>{_TS})[ \t]+)?"
+    rf"^[ \t]*(?:\[(?P<ts1>{TIMESTAMP})\][ \t]*|(?P<ts2>{TIMESTAMP})[ \t]+)?"
     r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>\n]*?)[ \t]*"
     r"(?:\((?P<title>[^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$", re.MULTILINE)
 # The same speaker lines for `re.split`, the whole candidate line's head captured and no
@@ -36,10 +36,10 @@ _HEAD = re.compile(
 # (backtracking a lazy name character by character made `_HEAD` the costliest step of a
 # week's parse).
 _SPLIT = re.compile(
-    rf"^([ \t]*(?:\[({_TS})\][ \t]*|({_TS})[ \t]+)?"
+    rf"^([ \t]*(?:\[({TIMESTAMP})\][ \t]*|({TIMESTAMP})[ \t]+)?"
     r"([^\s:()\[\]<>][^:()\[\]<>\n]*)"
     r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)", re.MULTILINE)
-_LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{_TS})\][ \t]*", re.MULTILINE)
+_LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{TIMESTAMP})\][ \t]*", re.MULTILINE)
 # Line breaks other than "\n" that str.splitlines also splits at.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _VOICE = re.compile(r"^<v(?:\.[\w-]+)*[ \t]+(?P<name>[^>]*?)[ \t]*>")

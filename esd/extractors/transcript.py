@@ -19,11 +19,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from esd.errors import InputError
-from esd.extractors.formats import TranscriptFormatError, read_segments
+from esd.extractors.formats import TIMESTAMP, TranscriptFormatError, read_segments
 from esd.models import Attendee, Call, Ticket
 
-_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_LEAD_TS = re.compile(rf"^\s*(?:\[{_TS}\]|{_TS}(?=\s))\s*")
+_LEAD_TS = re.compile(rf"^\s*(?:\[{TIMESTAMP}\]|{TIMESTAMP}(?=\s))\s*")
 _TITLE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
 _AFFIX = re.compile(r"\s*(?:,|\s[-–—|]\s).*$")  # "Priya Shah, VP Data", "Priya - Acme"
 _HONORIFIC = re.compile(r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+")
