@@ -7,6 +7,7 @@ strict about types: a string where a number belongs is bad input, not a guess.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -227,6 +228,8 @@ class Signal(BaseModel):
     ticket_evidence: list[Mention] = Field(default_factory=list)
     usage_evidence: list[UsageEvent] = Field(default_factory=list)
     action: str | None = None
+    action_row: str | None = None  # the action library row's trigger pattern, if one fit
+    signal_id: str | None = None  # contract §12: see `signal_id()`
 
 
 class Digest(BaseModel):
@@ -312,6 +315,22 @@ class Window(BaseModel):
 
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
+
+
+SIGNAL_ID_LENGTH = 7
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base32: no i, l, o, u
+
+
+def signal_id(window_end: datetime | date, owner_email: str, account_id: str, sku: str) -> str:
+    """A strong signal's short stable id (contract §12): from the window's end date, the
+    owner, the account and the SKU, so a dry-run, a run and a rerun of the same window
+    give the same id. Seven base32 characters (35 bits): a team sees a few hundred
+    signals a year, so two never share one in practice."""
+    day = window_end.astimezone(UTC).date() if isinstance(window_end, datetime) else window_end
+    key = "\x1f".join((day.isoformat(), owner_email.strip().lower(), account_id, sku))
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return "".join(_ID_ALPHABET[(number >> (5 * i)) & 31]
+                   for i in range(SIGNAL_ID_LENGTH))
 
 
 def csm_name(email: str, accounts: list[Account]) -> str:

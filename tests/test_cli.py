@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from esd.cli import app
 from esd.defaults import defaults_dir
+from esd.models import signal_id
 
 REFS = str(TEST_REFS)
 
@@ -62,7 +64,11 @@ def test_dry_run_writes_one_digest_per_csm_and_run_json(portfolio, tmp_path):
     assert top["call_evidence"][0] == {"call_id": "c1", "speaker": "Dana Lee",
                                        "quote": "Do you support SSO with Okta?",
                                        "trigger": "do you support sso"}
-    assert ana["weak"] == [{"account_id": "a2", "sku": "enterprise-tier",
+    assert top["signal_id"] == signal_id(date(2026, 11, 23), "ana.ruiz@lumen.example.com",
+                                         "a1", "enterprise-tier")
+    assert ana["weak"] == [{"signal_id": signal_id(date(2026, 11, 23), ana["owner_email"],
+                                                   "a2", "enterprise-tier"),
+                            "account_id": "a2", "sku": "enterprise-tier",
                             "reason": "champion-departure", "tags": ["champion-departure"]}]
     digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
     assert digest.startswith("# Expansion-signal digest — 2026-11-23 — Ana Ruiz\n")

@@ -18,7 +18,7 @@ goes to the fallback folder, and the run ends with exit 4 naming who was missed 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,10 @@ class Messenger(Protocol):
 
     def dm_channel(self, email: str) -> str: ...
 
-    def split(self, markdown: str) -> list[Any]: ...
+    def split(self, markdown: str, signal_ids: Sequence[str] = ()) -> list[Any]:
+        """The digest's messages; a message carrying one strong signal alone has that
+        signal's id as its `signal_id` attribute."""
+        ...
 
     def post_part(self, channel: str, message: Any, marker: dict, oldest: float) -> str: ...
 
@@ -94,7 +97,9 @@ def deliver(result: RunResult, files: dict[str, str], state: State, messenger: M
             row = None
         job = _Digest(state, messenger, as_of, email, sha, generation, result.window_days)
         try:
-            kind = job.deliver(messenger.split(markdown), row, renew)
+            messages = messenger.split(markdown, [s.signal_id for s in digest.strong
+                                                  if s.signal_id])
+            kind = job.deliver(messages, row, renew)
         except DeliveryError as exc:
             state.record_failed(as_of, email, sha, str(exc))
             outcome.missed.append((email, str(exc)))
@@ -135,7 +140,9 @@ class _Digest:
             # An earlier attempt stopped midway: what reached Slack counts as sent.
             for part, ts in self.messenger.find_parts(row.channel, mark, oldest).items():
                 if part <= total and part not in done:
-                    state.record_part(as_of, self.email, part, total, "sent", ts)
+                    state.record_part(as_of, self.email, part, total, "sent", ts,
+                                      signal_id=getattr(messages[part - 1], "signal_id",
+                                                        None))
                     done[part] = ts
         already = len(done)
         if already == total:
@@ -149,16 +156,20 @@ class _Digest:
             if part in done:
                 continue
             renew()
-            state.record_part(as_of, self.email, part, total, "posting")
+            message = messages[part - 1]
+            signal = getattr(message, "signal_id", None)
+            state.record_part(as_of, self.email, part, total, "posting", signal_id=signal)
+            extra = {"signal": signal} if signal else {}
             try:
-                ts = self.messenger.post_part(channel, messages[part - 1],
-                                              {**mark, "part": part, "parts": total}, oldest)
+                ts = self.messenger.post_part(channel, message,
+                                              {**mark, "part": part, "parts": total, **extra},
+                                              oldest)
             except DeliveryError as exc:
                 if done:
                     raise DeliveryError(f"{exc} (after posting part {len(done)} of {total})",
                                         source=exc.source, endpoint=exc.endpoint) from None
                 raise
-            state.record_part(as_of, self.email, part, total, "sent", ts)
+            state.record_part(as_of, self.email, part, total, "sent", ts, signal_id=signal)
             done[part] = ts
         state.record_sent(as_of, self.email, channel, done[1], self.sha)
         return "resumed" if already else "sent"

@@ -16,6 +16,7 @@ line boundaries, then across messages; no text is ever dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 SECTION_LIMIT = 3_000
 HEADER_LIMIT = 150
@@ -48,6 +49,33 @@ _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 _QUOTE_OPEN, _QUOTE_CLOSE = "\"\u201c", "\"\u201d"
 
 
+def signal_sections(markdown: str, signal_ids: Collection[str]) -> list[tuple[str, str | None]]:
+    """The digest cut at its headings into (text, signal id) pieces, in order (contract
+    §12): a heading-led part that names exactly one of `signal_ids` stands alone, so a
+    reaction on its message belongs to that signal; the parts between them stay
+    together (None). No line is dropped or reordered."""
+    wanted = {i for i in signal_ids if i}
+    pieces: list[list[str]] = [[]]
+    fence = False
+    for line in markdown.split("\n"):
+        if _FENCE.match(line):
+            fence = not fence
+        if not fence and _HEADING.match(line) and pieces[-1]:
+            pieces.append([])
+        pieces[-1].append(line)
+    out: list[tuple[str, str | None]] = []
+    for lines in pieces:
+        text = "\n".join(lines)
+        named = {i for i in wanted if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)}
+        sid = named.pop() if len(named) == 1 else None
+        if sid is None and out and out[-1][1] is None:
+            out[-1] = (out[-1][0] + "\n" + text, None)
+        else:
+            out.append((text, sid))
+            wanted.discard(sid or "")
+    return [(text, sid) for text, sid in out if text.strip()]
+
+
 def escape(text: str) -> str:
     """Slack's three control characters as entities, `&` first."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -74,7 +102,7 @@ def fallback_text(markdown: str) -> str:
     """The message's notification text: the title line and the line after it (the
     counts), escaped; at most 3,000 characters."""
     lines = [line.strip() for line in markdown.splitlines()]
-    title_at = next((i for i, line in enumerate(lines) if re.match(r"#\s", line)), None)
+    title_at = next((i for i, line in enumerate(lines) if _HEADING.match(line)), None)
     if title_at is None:
         picked = [_structure(line) for line in lines if line][:2]
     else:

@@ -23,15 +23,15 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from esd.config import MAX_WAIT_S, TOML, http_settings
-from esd.delivery.mrkdwn import fallback_text, to_blocks
+from esd.delivery.mrkdwn import fallback_text, signal_sections, to_blocks
 from esd.errors import DeliveryError, InputError, PostUnknown, SourceError
 from esd.paging import follow_cursor, iter_pages
 from esd.redact import redact_text
@@ -77,6 +77,15 @@ class _SdkFilter(logging.Filter):
 
 _sdk_log = logging.getLogger("esd.slack.sdk")
 _sdk_log.addFilter(_SdkFilter())
+
+
+class SlackMessage(NamedTuple):
+    """One message of a digest: its blocks, its notification text, and the strong
+    signal it carries alone (contract §12), if any."""
+
+    blocks: list[dict]
+    text: str
+    signal_id: str | None = None
 
 
 class SlackDelivery:
@@ -130,21 +139,29 @@ class SlackDelivery:
         return self._channels[email]
 
     @staticmethod
-    def split(markdown: str) -> list[tuple[list[dict], str]]:
-        """The digest as Slack messages, in order: (blocks, fallback text) each."""
-        messages = to_blocks(markdown)
-        text = fallback_text(markdown)
-        return [(blocks, text if part == 1 else f"{text}\n(part {part} of {len(messages)})")
-                for part, blocks in enumerate(messages, start=1)]
+    def split(markdown: str, signal_ids: Sequence[str] = ()) -> list[SlackMessage]:
+        """The digest as Slack messages, in order: each strong signal named in
+        `signal_ids` in a message of its own (the first of its messages carries its id),
+        the rest between them; a piece too long for one message continues in the next."""
+        title = fallback_text(markdown)
+        messages: list[SlackMessage] = []
+        for text, sid in signal_sections(markdown, signal_ids):
+            notice = fallback_text(text) if sid else title
+            for i, blocks in enumerate(to_blocks(text)):
+                messages.append(SlackMessage(blocks, notice, sid if i == 0 else None))
+        if len(messages) > 1 and not signal_ids:
+            total = len(messages)
+            messages = [m if part == 1 else m._replace(text=f"{m.text}\n(part {part} of {total})")
+                        for part, m in enumerate(messages, start=1)]
+        return messages
 
-    def post_part(self, channel: str, message: tuple[list[dict], str], marker: dict,
-                  oldest: float) -> str:
+    def post_part(self, channel: str, message: tuple, marker: dict, oldest: float) -> str:
         """Post one message of a digest (`marker` holds its `part` and `parts`); its ts.
 
         A try whose fate is unknown is looked up in the DM's history (since `oldest`)
         before the next; a refused long Retry-After is looked up too, then fails."""
         email = str(marker.get("owner", channel))
-        blocks, text = message
+        blocks, text = message[0], message[1]
         retrying = make_retrying(POST_ATTEMPTS, max_delay=4.0, sleep=self.sleep)
 
         def attempt() -> str:

@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from esd.extractors.base import Extractor, Progress
 from esd.extractors.rules import RuleExtractor
 from esd.extractors.transcript import forget_turns, unparsed
-from esd.models import Diagnostics, ExtractionReport, Portfolio, RunResult, Window
+from esd.models import (
+    Diagnostics,
+    ExtractionReport,
+    Portfolio,
+    RunResult,
+    Window,
+    signal_id,
+)
 from esd.pipeline import guards
 from esd.pipeline.act import attach_actions
 from esd.pipeline.baseline import filter_usage
@@ -94,6 +101,10 @@ def _run(portfolio: Portfolio, refs: References, as_of: datetime, window_days: i
     departed = champion_departures(portfolio.stakeholder_changes, as_of)
     signals = classify(evidence, departed)
     digests = route(signals, collected.accounts, cap_per_csm)
+    for digest in digests:
+        for signal in (*digest.strong, *digest.weak):
+            signal.signal_id = signal_id(as_of, digest.owner_email, signal.account_id,
+                                         signal.sku)
     attach_actions([s for d in digests for s in d.strong], refs.actions)
 
     report = getattr(extractor, "report", None) or ExtractionReport(extractor=extractor.name)

@@ -36,15 +36,24 @@ def choose_row(signal: Signal, rows: list[ActionRow]) -> ActionRow | None:
     return best
 
 
-def action_for(signal: Signal, library: ActionLibrary) -> str:
+def action_row(signal: Signal, library: ActionLibrary) -> ActionRow | None:
+    """The library row whose action the signal gets; None means `needs human review`."""
     section = library.sections.get(signal.sku)
     row = choose_row(signal, section.rows) if section else None
     if row is None or is_vague(row.action, library.denylist):
-        return NEEDS_REVIEW
-    return row.action
+        return None
+    return row
+
+
+def action_for(signal: Signal, library: ActionLibrary) -> str:
+    row = action_row(signal, library)
+    return NEEDS_REVIEW if row is None else row.action
 
 
 def attach_actions(signals: list[Signal], library: ActionLibrary) -> None:
-    """Set `action` on each (strong) signal in place."""
+    """Set `action` (and `action_row`, the row's trigger pattern, which esd report
+    groups conversion by) on each (strong) signal in place."""
     for signal in signals:
-        signal.action = action_for(signal, library)
+        row = action_row(signal, library)
+        signal.action = NEEDS_REVIEW if row is None else row.action
+        signal.action_row = None if row is None else row.trigger_pattern

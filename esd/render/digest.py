@@ -193,12 +193,14 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
         "warnings": digest.warnings,
         "strong": [
             {
+                "signal_id": s.signal_id,
                 "account_id": s.account_id,
                 "account_name": result.accounts[s.account_id].name,
                 "arr": result.accounts[s.account_id].arr,
                 **_label_json(s.account_id, result),
                 "sku": s.sku,
                 "action": s.action,
+                "action_row": s.action_row,
                 "call_evidence": [_mention_json(m) for m in s.call_evidence],
                 "usage_evidence": [
                     {"event_type": e.event_type, "metric_name": e.metric_name,
@@ -211,7 +213,8 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
             }
             for s in digest.strong
         ],
-        "weak": [{"account_id": s.account_id, "sku": s.sku, "reason": s.reason, "tags": s.tags}
+        "weak": [{"signal_id": s.signal_id, "account_id": s.account_id, "sku": s.sku,
+                  "reason": s.reason, "tags": s.tags}
                  for s in digest.weak],
         "overflow": digest.overflow,
     }

@@ -20,7 +20,9 @@ What it remembers:
   before the Slack call) or `sent` (with its ts). A `posting` part left by a crash is
   reconciled against the DM's history before anything is posted again;
 - `run_lock`: who holds the delivery lock (esd.delivery.runlock): host, process, start
-  time and lease.
+  time and lease;
+- `signals` and `outcomes` (esd.state.outcomes): the strong signals listed, by id, and
+  what became of them (contract §12).
 
 Every failure of the store itself (a corrupt file, a locked database, an unreachable
 server) is a `StateUnavailable` (exit 4) naming the store with its password masked.
@@ -38,8 +40,16 @@ from esd.errors import InputError, StateUnavailable
 from esd.redact import redact_url
 from esd.state.db import Database, password, unavailable, utc_now, window_key
 from esd.state.deliveries import Deliveries, Delivery
+from esd.state.outcomes import (
+    OUTCOMES,
+    DeliveredSignal,
+    OutcomeRecord,
+    Outcomes,
+    m005_outcomes,
+)
 
-__all__ = ["DEFAULT_PATH", "MIGRATIONS", "Database", "Delivery", "State", "migration"]
+__all__ = ["DEFAULT_PATH", "MIGRATIONS", "OUTCOMES", "Database", "DeliveredSignal",
+           "Delivery", "OutcomeRecord", "State", "migration"]
 
 DEFAULT_PATH = "esd-state.db"
 MIGRATION_LOCK = 0x65_73_64_6D_69_67  # "esdmig": PostgreSQL advisory lock key
@@ -104,7 +114,10 @@ def m004_delivery_parts_and_lock(db: Database) -> None:
         started_at TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""")
 
 
-class State(Deliveries):
+migration(m005_outcomes)
+
+
+class State(Deliveries, Outcomes):
     """The state database, migrated on open. Every write commits at once, so a crash
     never loses a recorded intent."""
 
@@ -241,15 +254,17 @@ class State(Deliveries):
         weak = sum(len(d.weak) for d in result.digests)
         self.db.execute(
             """INSERT INTO runs (window_end, window_days, recorded_at, extractor, accounts,
-                   coverage_pct, strong, weak, not_signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   coverage_pct, strong, weak, not_signal, cost_usd)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (window_end) DO UPDATE SET window_days = excluded.window_days,
                    recorded_at = excluded.recorded_at, extractor = excluded.extractor,
                    accounts = excluded.accounts, coverage_pct = excluded.coverage_pct,
                    strong = excluded.strong, weak = excluded.weak,
-                   not_signal = excluded.not_signal""",
+                   not_signal = excluded.not_signal, cost_usd = excluded.cost_usd""",
             (window, result.window_days, utc_now(), result.diagnostics.extractor,
              result.diagnostics.accounts_in_scope, result.coverage_pct, strong, weak,
-             len(result.not_signal)))
+             len(result.not_signal), result.diagnostics.extraction.cost_usd))
+        self.record_signals(result.as_of, result.digests)
         self.db.execute("DELETE FROM csm_runs WHERE window_end = ?", (window,))
         for email, total in strong_totals.items():
             self.db.execute("INSERT INTO csm_runs (window_end, owner_email, strong_total) "

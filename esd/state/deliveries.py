@@ -79,15 +79,16 @@ class Deliveries:
             "owner_email = ?", (window_key(as_of), owner_email))}
 
     def record_part(self, as_of: datetime, owner_email: str, part: int, parts: int,
-                    status: str, ts: str | None = None) -> None:
-        """`posting` before a message is sent, `sent` with its ts once Slack took it."""
+                    status: str, ts: str | None = None, signal_id: str | None = None) -> None:
+        """`posting` before a message is sent, `sent` with its ts once Slack took it;
+        `signal_id` names the strong signal the message carries alone (contract §12)."""
         self.db.execute(
             """INSERT INTO delivery_parts (window_end, owner_email, part, parts, status, ts,
-                   updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                   updated_at, signal_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (window_end, owner_email, part) DO UPDATE SET
                    parts = excluded.parts, status = excluded.status, ts = excluded.ts,
-                   updated_at = excluded.updated_at""",
-            (window_key(as_of), owner_email, part, parts, status, ts, utc_now()))
+                   updated_at = excluded.updated_at, signal_id = excluded.signal_id""",
+            (window_key(as_of), owner_email, part, parts, status, ts, utc_now(), signal_id))
         self.db.commit()
 
     def clear_parts(self, as_of: datetime, owner_email: str) -> None:
