@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("esd.cli",),
     ("esd.app",),
     ("esd.render", "esd.delivery"),
-    ("esd.connectors", "esd.segment", "esd.pipeline"),
+    ("esd.connectors", "esd.segment", "esd.pipeline", "esd.outcomes"),
     ("esd.extractors",),
     ("esd.references", "esd.state"),
     ("esd.models", "esd.text", "esd.format", "esd.redact", "esd.config", "esd.defaults"),

@@ -6,14 +6,24 @@ turned into output and an exit code.
     output     consoles, the progress bar, error and report printers
     weekly     esd dry-run, run, coverage, pull
     tools      esd segment, eval, check, init
+    outcomes   esd outcome, history (what became of the signals; past runs)
+    report     esd report (the success metric)
+    backtest   esd backtest (the current references over past weeks)
 """
 
-from esd.cli import tools, weekly
+from esd.cli import backtest, outcomes, report, tools, weekly
 from esd.cli.app import app
 
 # `esd --help` lists the commands in the contract's order, whatever the import order.
-HELP_ORDER = ("dry-run", "run", "coverage", "segment", "eval", "pull", "check", "init")
-app.registered_commands.sort(key=lambda c: HELP_ORDER.index(
-    c.name or c.callback.__name__.replace("_", "-")))
+HELP_ORDER = ("dry-run", "run", "coverage", "segment", "eval", "pull", "check", "init",
+              "outcome", "report", "backtest", "history")
 
-__all__ = ["app", "tools", "weekly"]
+
+def _order(command) -> int:
+    name = command.name or command.callback.__name__.replace("_", "-")
+    return HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER)
+
+
+app.registered_commands.sort(key=_order)
+
+__all__ = ["app", "backtest", "outcomes", "report", "tools", "weekly"]

@@ -126,8 +126,11 @@ class State(Deliveries, Outcomes):
         self.migrate()
 
     @classmethod
-    def open(cls, target: str | None = None, timeout: float = BUSY_TIMEOUT_S) -> State:
-        """The store at `target` (a SQLite path or a postgresql:// URL), migrated."""
+    def open(cls, target: str | None = None, timeout: float = BUSY_TIMEOUT_S,
+             create: bool = True) -> State:
+        """The store at `target` (a SQLite path or a postgresql:// URL), migrated.
+        `create=False` (commands that only read it: report, history, outcome, backtest)
+        refuses a SQLite file that does not exist yet (exit 2) instead of making one."""
         target = target or DEFAULT_PATH
         label = redact_url(target)
         if target.startswith(("postgresql://", "postgres://")):
@@ -143,6 +146,10 @@ class State(Deliveries, Outcomes):
             db = Database(connection, postgres=True, label=label, errors=(psycopg.Error,))
         else:
             path = Path(target)
+            if not create and not path.is_file():
+                raise InputError(f"ESD_STATE={target}: no state store there yet (esd run "
+                                 "creates it; --state or ESD_STATE names another)",
+                                 file=target, field="ESD_STATE")
             if path.parent and not path.parent.exists():
                 raise InputError(f"ESD_STATE={target}: folder {path.parent} does not exist",
                                  field="ESD_STATE")
