@@ -149,10 +149,10 @@ def _n(count: int, word: str) -> str:
 def history(
     state: StateTarget = None,
     limit: Annotated[int | None, typer.Option(
-        "--limit", min=1, help="Only the N most recent runs.")] = None,
+        "--limit", min=1, metavar="N", help="Only the N most recent runs.")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Past runs from the state store, newest first: window, delivered and missed
+    """List past runs from the state store, newest first: window, delivered and missed
     CSMs, strong signals, extraction cost.
 
     --json prints every delivered and missed CSM's email; the table counts the
