@@ -9,6 +9,9 @@ result into output and an exit code.
     check      esd check (lint the reference files and inputs)
     pull       esd pull (the live sources as input files)
     init       esd init (scaffold a team's folder)
+    outcome    esd outcome (record what became of a signal, by id or from a CSV;
+               outcome_csv reads the ids, dates and CSV rows people write)
+    history    esd history (past runs from the state store)
 
 `settings` holds the options every command shares; `inputs` reads reference files,
 input files or live sources and picks the extractor.

@@ -37,6 +37,16 @@ class DeliveredSignal:
 
 
 @dataclass(frozen=True)
+class ListedSignal:
+    signal_id: str
+    window_end: date  # the as-of date of the run that listed it
+    owner_email: str
+    account_id: str
+    sku: str
+    delivered: bool  # its own DM message was accepted by Slack
+
+
+@dataclass(frozen=True)
 class OutcomeRecord:
     signal_id: str
     outcome: str  # one of OUTCOMES
@@ -81,6 +91,22 @@ class Outcomes:
             marks = ", ".join("?" * len(chunk))
             found.update(row[0] for row in self.db.execute(
                 f"SELECT signal_id FROM signals WHERE signal_id IN ({marks})", chunk))
+        return found
+
+    def listed_signals(self, ids: Sequence[str]) -> dict[str, ListedSignal]:
+        """The signals among `ids` that some recorded run listed, by id, each saying
+        whether its message was delivered (what `esd outcome` confirms to the user)."""
+        found: dict[str, ListedSignal] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for sid, end, owner, account, sku, sent in self.db.execute(
+                    "SELECT s.signal_id, s.window_end, s.owner_email, s.account_id, s.sku, "
+                    "EXISTS (SELECT 1 FROM delivery_parts p WHERE p.signal_id = s.signal_id "
+                    f"AND p.status = 'sent') FROM signals s WHERE s.signal_id IN ({marks})",
+                    chunk):
+                found[sid] = ListedSignal(sid, _day(end), owner, account, sku, bool(sent))
         return found
 
     def delivered_signals(self, since: date | None = None) -> list[DeliveredSignal]:
@@ -144,15 +170,18 @@ class Outcomes:
         self.record_outcomes(new)
         return [r.signal_id for r in new]
 
-    def history(self) -> list[dict]:
-        """Past runs, newest first (contract §1 `esd history --json`)."""
+    def history(self, limit: int | None = None) -> list[dict]:
+        """Past runs, newest first (contract §1 `esd history --json`); the `limit` newest
+        when given."""
         runs = self.db.execute(
             "SELECT window_end, window_days, strong, cost_usd, extractor, accounts, "
-            "coverage_pct FROM runs ORDER BY window_end DESC")
+            "coverage_pct FROM runs ORDER BY window_end DESC"
+            + (" LIMIT ?" if limit is not None else ""), () if limit is None else (limit,))
+        oldest = runs[-1][0] if runs else ""
         status: dict[str, dict[str, list[str]]] = {}
         for end, email, state in self.db.execute(
                 "SELECT window_end, owner_email, status FROM deliveries "
-                "ORDER BY owner_email"):
+                "WHERE window_end >= ? ORDER BY owner_email", (oldest,)):
             bucket = "delivered" if state == "sent" else "missed"
             status.setdefault(end, {"delivered": [], "missed": []})[bucket].append(email)
         out = []
