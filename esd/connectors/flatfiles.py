@@ -88,7 +88,8 @@ def parse_jsonl(lines: Iterable[bytes], path: Path, adapter: TypeAdapter, key: s
             problems.append(Found(f"{path}: starts with a byte-order mark; save it as UTF-8 "
                                   "without BOM", path, 1))
             return
-        if not line or line.isspace():
+        line = line.rstrip()  # the line break: parser positions then stay on the line
+        if not line:
             continue
         where = f"{path}: line {number}"
         if (deep := too_deep(line, limit, record_depth=1)) is not None:
