@@ -4,6 +4,7 @@ file, line and field (or column); the readers stream."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from typer.testing import CliRunner
 
 from esd.cli import app
 from esd.connectors.files import load_portfolio
-from esd.connectors.flatfiles import parse_csv, parse_jsonl, read_jsonl
+from esd.connectors.flatfiles import parse_csv, parse_jsonl, read_csv, read_jsonl
 from esd.errors import InputError
-from esd.models import Account, Ticket
+from esd.models import Account
 
 DEMO = ROOT / "examples" / "portfolio"
 REFS = str(ROOT / "references")
@@ -253,7 +254,7 @@ def test_a_bad_row_after_a_quoted_newline_is_named_by_the_line_an_editor_shows(t
     path = source / "support_tickets.csv"
     path.write_text("ticket_id,account_id,subject,body_summary,tags,opened_at\n"
                     'T1,a1,SSO,"two\nlines",sso,2026-11-18T15:00:00Z\n'
-                    "T2,a2,Invoice,x,,yesterday\n")
+                    'T2,a2,Invoice,"also\ntwo",,yesterday\n')
     err = bad(source)
     assert err.problems[0].startswith(f"{path}: line 4 (ticket_id T2): column opened_at: "
                                       "Input should be a valid datetime")
@@ -432,14 +433,28 @@ def test_a_csv_file_is_read_a_row_at_a_time(tmp_path):
     assert next(rows).record.id == "a0" and lines.given == 2  # the header and one row
 
 
-def test_the_file_reader_yields_a_record_before_it_has_seen_a_later_bad_line(tmp_path):
-    path = tmp_path / "tickets.jsonl"
-    path.write_text(to_jsonl([ticket("a1", "Need SSO")]) + "not json\n")
+class LinesPath(type(Path())):
+    """A path whose file is a `Lines` stand-in: what the file readers open."""
+
+    lines: Lines
+
+    def open(self, *args, **kwargs):
+        return contextlib.nullcontext(self.lines)
+
+
+def test_the_file_readers_iterate_the_file_they_open(tmp_path):
+    path = LinesPath(tmp_path / "accounts.jsonl")
+    path.lines = Lines([json.dumps(account(f"a{i}")).encode() + b"\n" for i in range(1000)]
+                       + [b"not json\n"])
     problems = []
-    rows = read_jsonl(path, TypeAdapter(Ticket), "ticket_id", 2, problems)
-    assert next(rows).record.subject == "Need SSO" and problems == []
-    assert list(rows) == [] and [p.text for p in problems] == [
-        f"{path}: line 2: malformed JSON: expected ident at column 2"]
+    rows = read_jsonl(path, TypeAdapter(Account), "id", 2, problems)
+    assert next(rows).record.id == "a0" and path.lines.given == 1 and problems == []
+    assert sum(1 for _ in rows) == 999 and [p.text for p in problems] == [
+        f"{path}: line 1001: malformed JSON: expected ident at column 2"]
+    path = LinesPath(tmp_path / "accounts.csv")
+    path.lines = Lines([HEADER.encode() + b"\n"] + [ROW.encode() + b"\n"] * 1000)
+    rows = read_csv(path, Account, TypeAdapter(Account), "id", [])
+    assert next(rows).record.id == "a1" and path.lines.given == 2
 
 
 # --- esd check ------------------------------------------------------------------------
