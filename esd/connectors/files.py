@@ -100,6 +100,7 @@ def read_inputs(directory: Path) -> InputFolder:
     if not directory.is_dir():
         raise InputError(f"{directory}: input folder not found", file=str(directory))
     problems: list[Found] = []
+    # The portfolio is filled in once every file is read and cross-checked.
     folder = InputFolder(Portfolio(accounts=[], calls=[], usage_events=[], tickets=[]), {})
     loaded: dict[str, list[Any] | None] = {}
     for stem, kind in KINDS.items():

@@ -110,7 +110,10 @@ def _line_problems(exc: ValidationError, path: Path, number: int, line: bytes,
     if errors[0]["type"] == "json_invalid":
         msg = _AT_LINE_1.sub(r" at column \1", errors[0]["msg"].removeprefix("Invalid JSON: "))
         return [Found(f"{path}: line {number}: malformed JSON: {msg}", path, number)]
-    raw = json.loads(line)
+    try:
+        raw = json.loads(line)
+    except (ValueError, RecursionError):  # pydantic read it; this is only for the id
+        raw = {}
     if not isinstance(raw, dict):
         return [Found(f"{path}: line {number}: expected a JSON object, one record per line "
                       f"(got {type(raw).__name__ if raw is not None else 'null'})",
