@@ -241,6 +241,6 @@ def test_the_corpus_is_large_and_its_base_portfolio_is_good(tmp_path):
     (b'[{"a": 1}, {"b": [2]}]', 3, True),
 ])
 def test_the_fast_depth_check_never_passes_a_file_it_cannot_vouch_for(raw, limit, shallow):
-    from esd.connectors.files import _shallow
+    from esd.connectors.jsonfiles import _shallow
 
     assert _shallow(raw, limit) is shallow

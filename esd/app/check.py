@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from esd.app.inputs import live
-from esd.connectors.files import ACCOUNTS, CALLS, load_portfolio
+from esd.connectors.files import InputFolder, raw_records, read_inputs
 from esd.errors import InputError
 from esd.extractors.transcript import customer_turns
-from esd.models import Portfolio
 from esd.pipeline.collect import unattributed_speech
 from esd.references import parse_references
 from esd.references.lint import lint
@@ -40,11 +38,11 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     refs, problems = parse_references(references)
     if refs is None:
         return CheckResult(references, problems)
-    portfolio = load_portfolio(input_dir) if input_dir else None
-    problems += lint(refs, portfolio.accounts if portfolio else None,
-                     input_dir / ACCOUNTS if input_dir else None)
-    if input_dir is not None and portfolio is not None:
-        problems += input_problems(input_dir, portfolio)
+    inputs = read_inputs(input_dir) if input_dir else None
+    problems += lint(refs, inputs.portfolio.accounts if inputs else None,
+                     inputs.files["accounts"] if inputs else None)
+    if inputs is not None:
+        problems += input_problems(inputs)
     env = os.environ if env is None else env
     if input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
@@ -53,48 +51,59 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     return CheckResult(references, problems)
 
 
-def input_problems(input_dir: Path, portfolio: Portfolio) -> list[Problem]:
+def input_problems(inputs: InputFolder) -> list[Problem]:
     """What the inputs would lose without failing a run: speakers matching no attendee
     (by call and speaker), calls whose transcript holds no customer words, and owner
-    emails that differ only by case (contract §2)."""
-    calls_file = str(input_dir / CALLS)
+    emails that differ only by case (contract §2). A problem of a `.jsonl` or `.csv`
+    file carries its line; one of a `.json` file, line 0 and the record's index."""
+    calls = inputs.portfolio.calls
+    calls_file = str(inputs.files["calls"])
     found = []
-    for u in unattributed_speech(portfolio.calls):
-        call = portfolio.calls[u.index]
+    for u in unattributed_speech(calls):
+        call = calls[u.index]
         field = "transcript" if call.transcript is not None else "transcript_text"
         for speaker, n in u.speakers.items():
-            found.append(Problem(file=calls_file, line=0, message=(
-                f'record [{u.index}] (call_id {u.call_id}): field {field}: speaker "{speaker}" '
-                f"matches no attendee: {n} utterance{'s' if n != 1 else ''} not counted "
-                "(add them to attendees, or fix the label)")))
-    for i, call in enumerate(portfolio.calls):
+            found.append(Problem(file=calls_file, line=_line(inputs, "calls", u.index), message=(
+                f"{inputs.where('calls', u.index)} (call_id {u.call_id}): field {field}: "
+                f'speaker "{speaker}" matches no attendee: {n} utterance'
+                f"{'s' if n != 1 else ''} not counted (add them to attendees, or fix the "
+                "label)")))
+    for i, call in enumerate(calls):
         has_text = bool(call.transcript) or bool((call.transcript_text or "").strip())
         if has_text and not any(t.text.strip() for t in customer_turns(call)):
             field = "transcript" if call.transcript is not None else "transcript_text"
-            found.append(Problem(file=calls_file, line=0, message=(
-                f"record [{i}] (call_id {call.call_id}): field {field}: no customer words "
-                "(no utterance is by a customer attendee): the call counts for coverage "
-                "but can yield no mention")))
-    return found + _owner_email_cases(input_dir / ACCOUNTS)
+            found.append(Problem(file=calls_file, line=_line(inputs, "calls", i), message=(
+                f"{inputs.where('calls', i)} (call_id {call.call_id}): field {field}: no "
+                "customer words (no utterance is by a customer attendee): the call counts "
+                "for coverage but can yield no mention")))
+    return found + _owner_email_cases(inputs)
 
 
-def _owner_email_cases(path: Path) -> list[Problem]:
+def _line(inputs: InputFolder, stem: str, index: int) -> int:
+    lines = inputs.lines.get(stem)
+    return lines[index] if lines is not None else 0
+
+
+def _owner_email_cases(inputs: InputFolder) -> list[Problem]:
     # The loader lower-cases emails, so the spellings are read from the file itself.
+    path = inputs.files["accounts"]
+    word = inputs.word("accounts")
     try:
-        records = json.loads(path.read_bytes())
+        records = list(raw_records(path))
     except (OSError, ValueError):
         return []
-    first: dict[str, tuple[int, str]] = {}
+    first: dict[str, tuple[str, str]] = {}
     found = []
-    for i, rec in enumerate(records if isinstance(records, list) else []):
+    for where, rec in records:
         email = rec.get("owner_email") if isinstance(rec, dict) else None
         if not isinstance(email, str):
             continue
         email = email.strip()
-        seen = first.setdefault(email.lower(), (i, email))
+        seen = first.setdefault(email.lower(), (where, email))
         if seen[1] != email:
-            found.append(Problem(file=str(path), line=0, message=(
-                f'record [{i}] (id {rec.get("id")}): field owner_email: "{email}" differs '
-                f'only by case from "{seen[1]}" (record [{seen[0]}]): both are one CSM; '
+            line = int(where.removeprefix("line ")) if where.startswith("line ") else 0
+            found.append(Problem(file=str(path), line=line, message=(
+                f'{where} (id {rec.get("id")}): {word} owner_email: "{email}" differs '
+                f'only by case from "{seen[1]}" ({seen[0]}): both are one CSM; '
                 "write it one way")))
     return found

@@ -1,19 +1,26 @@
 """Read the input files of contract §2 from a folder (`--input-dir`).
 
-Every problem is reported as `file: record [i] (id): field f: message` and raised as
-one InputError (exit 2), so a broken export is fixed in one pass.
+Each record kind is one file, in one of three forms: `NAME.json` (a JSON array, read by
+`jsonfiles`), `NAME.jsonl` or, for the flat kinds, `NAME.csv` (read as streams by
+`flatfiles`). Two forms of one kind in a folder is bad input: esd never picks one.
+
+Every problem is reported as `file: record [i] (id): field f: message` (`line n` for the
+line forms, `column c` for a CSV) and raised as one InputError (exit 2), so a broken
+export is fixed in one pass.
 """
 
 from __future__ import annotations
 
-import gc
 import json
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
+from esd.connectors.flatfiles import csv_rows, read_csv, read_jsonl
+from esd.connectors.jsonfiles import Found, load_array, no_cycle_collection
 from esd.errors import InputError
 from esd.models import (
     Account,
@@ -31,53 +38,78 @@ USAGE = "usage_events.json"
 TICKETS = "support_tickets.json"
 STAKEHOLDERS = "stakeholder_changes.json"
 HEALTH = "health.json"
+FORMS = (".json", ".jsonl", ".csv")
+MAX_MESSAGES = 25
 
-# file -> (record model, required, the field that identifies a record in messages)
-FILES: dict[str, tuple[type[BaseModel], bool, str]] = {
-    ACCOUNTS: (Account, True, "id"),
-    CALLS: (Call, True, "call_id"),
-    USAGE: (UsageEvent, True, "event_id"),
-    TICKETS: (Ticket, True, "ticket_id"),
-    STAKEHOLDERS: (StakeholderChange, False, "account_id"),
-    HEALTH: (HealthRecord, False, "account_id"),
-}
-# How deep each file's JSON may nest: the record shape (the array, a record, a list
+
+class Kind(NamedTuple):
+    """One record kind: its model, whether the folder must hold it, the field that
+    identifies a record in messages, how deep its `.json` array may nest, and whether it
+    is flat enough for a `.csv` form."""
+
+    model: type[BaseModel]
+    required: bool
+    key: str
+    depth: int
+    csv: bool
+
+
+# How deep each `.json` file may nest: the record shape (the array, a record, a list
 # field such as `tags` or `transcript`, an item of it), and at least one level more so an
 # unknown field (ignored) may hold a flat object or list. Deeper is bad input (§2).
-MAX_DEPTH = {ACCOUNTS: 3, CALLS: 4, USAGE: 3, TICKETS: 3, STAKEHOLDERS: 3, HEALTH: 3}
-MAX_MESSAGES = 25
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_PAIR = re.compile(rb"\[\]|\{\}")
-_ADAPTERS = {name: TypeAdapter(list[model]) for name, (model, _, _) in FILES.items()}
+# A `.jsonl` line holds one record: one level less.
+KINDS: dict[str, Kind] = {
+    "accounts": Kind(Account, True, "id", 3, True),
+    "calls": Kind(Call, True, "call_id", 4, False),
+    "usage_events": Kind(UsageEvent, True, "event_id", 3, True),
+    "support_tickets": Kind(Ticket, True, "ticket_id", 3, True),
+    "stakeholder_changes": Kind(StakeholderChange, False, "account_id", 3, True),
+    "health": Kind(HealthRecord, False, "account_id", 3, True),
+}
+_ARRAYS = {stem: TypeAdapter(list[kind.model]) for stem, kind in KINDS.items()}
+_RECORDS = {stem: TypeAdapter(kind.model) for stem, kind in KINDS.items()}
 
 
-class Found(NamedTuple):
-    """One problem of the input files: its line of the message, and where it is."""
+@dataclass
+class InputFolder:
+    """What `read_inputs` read: the portfolio, the file of each kind, and for the line
+    forms the line each record starts on (messages name it)."""
 
-    text: str
-    file: Path
-    record: int | None = None
-    field: str | None = None
+    portfolio: Portfolio
+    files: dict[str, Path]
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    def where(self, stem: str, index: int) -> str:
+        """`record [i]` of a `.json` file, `line n` of a `.jsonl` or `.csv` one."""
+        lines = self.lines.get(stem)
+        return f"line {lines[index]}" if lines is not None else f"record [{index}]"
+
+    def word(self, stem: str) -> str:
+        """What a message calls a record's field: a CSV file has columns."""
+        return "column" if self.files[stem].suffix == ".csv" else "field"
 
 
 def load_portfolio(directory: Path) -> Portfolio:
     """The portfolio in `directory`, or InputError naming every bad record and field."""
+    return read_inputs(directory).portfolio
+
+
+def read_inputs(directory: Path) -> InputFolder:
+    """The input files in `directory` and where each record came from, or InputError
+    naming every bad file, record or line, and field."""
     if not directory.is_dir():
         raise InputError(f"{directory}: input folder not found", file=str(directory))
     problems: list[Found] = []
+    # The portfolio is filled in once every file is read and cross-checked.
+    folder = InputFolder(Portfolio(accounts=[], calls=[], usage_events=[], tickets=[]), {})
     loaded: dict[str, list[Any] | None] = {}
-    for name, (_, required, key) in FILES.items():
-        path = directory / name
-        if not path.is_file():
-            if required:
-                problems.append(Found(f"{path}: required input file not found", path))
-            loaded[name] = None
-            continue
-        loaded[name] = _load(path, _ADAPTERS[name], key, problems)
+    for stem, kind in KINDS.items():
+        path = _find(directory, stem, kind, problems)
+        loaded[stem] = None if path is None else _read(path, stem, folder, problems)
+        if path is not None:
+            folder.files[stem] = path
     if not problems:
-        problems.extend(_cross_check(directory, loaded))
+        problems.extend(_cross_check(folder, loaded))
     if problems:
         lines = [p.text for p in problems]
         shown = lines[:MAX_MESSAGES]
@@ -86,157 +118,131 @@ def load_portfolio(directory: Path) -> Portfolio:
         first = problems[0]
         raise InputError("bad input:\n  " + "\n  ".join(shown), lines, file=str(first.file),
                          record=first.record, field=first.field)
-    tickets = loaded[TICKETS] or []
+    tickets = loaded["support_tickets"] or []
     for i, ticket in enumerate(tickets):
         if not ticket.ticket_id:  # a stable id for evidence and run.json
-            ticket.ticket_id = f"{TICKETS}[{i}]"
-    return Portfolio(
-        accounts=loaded[ACCOUNTS] or [],
-        calls=loaded[CALLS] or [],
-        usage_events=loaded[USAGE] or [],
+            ticket.ticket_id = (f"{TICKETS}[{i}]" if "support_tickets" not in folder.lines
+                                else f"{folder.files['support_tickets'].name}:"
+                                     f"{folder.lines['support_tickets'][i]}")
+    folder.portfolio = Portfolio(
+        accounts=loaded["accounts"] or [],
+        calls=loaded["calls"] or [],
+        usage_events=loaded["usage_events"] or [],
         tickets=tickets,
-        stakeholder_changes=loaded[STAKEHOLDERS],
-        health=loaded[HEALTH],
+        stakeholder_changes=loaded["stakeholder_changes"],
+        health=loaded["health"],
     )
+    return folder
 
 
-def _load(path: Path, adapter: TypeAdapter, key: str, problems: list[Found],
+def _find(directory: Path, stem: str, kind: Kind, problems: list[Found]) -> Path | None:
+    """The one file of `stem` in `directory`: None when there is none (a problem if the
+    kind is required) or when there are several (always a problem)."""
+    present = [path for suffix in FORMS if (path := directory / f"{stem}{suffix}").is_file()]
+    if not kind.csv and (directory / f"{stem}.csv") in present:
+        problems.append(Found(f"{directory / stem}.csv: {stem} have no CSV form (their "
+                              f"records nest); write {stem}.json or {stem}.jsonl",
+                              directory / f"{stem}.csv"))
+        return None
+    if len(present) > 1:
+        problems.append(Found(f"{' and '.join(map(str, present))}: two forms of {stem} in one "
+                              "folder; keep one (esd reads one file per record kind)",
+                              present[0]))
+        return None
+    if not present and kind.required:
+        path = directory / f"{stem}.json"
+        problems.append(Found(f"{path}: required input file not found", path))
+    return present[0] if present else None
+
+
+def _read(path: Path, stem: str, folder: InputFolder, problems: list[Found],
           ) -> list[Any] | None:
-    raw = path.read_bytes()
-    if problem := _shape_problem(path, raw):
-        problems.append(problem)
-        return None
-    # Validation builds a file's records and no reference cycles: with the cycle
-    # collector on, the growing records set off full collections over everything built
-    # so far (seconds at 10,000 accounts). Reference counting still frees memory.
-    enabled = gc.isenabled()
-    gc.disable()
+    kind = KINDS[stem]
     try:
-        return adapter.validate_json(raw)
-    except ValidationError as exc:
-        records = _raw_records(raw)
-        for err in exc.errors(include_url=False):
-            problems.append(_describe(path, err, records, key))
+        if path.suffix == ".json":
+            return load_array(path, _ARRAYS[stem], kind.key, kind.depth, problems)
+        before = len(problems)
+        if path.suffix == ".jsonl":
+            rows = read_jsonl(path, _RECORDS[stem], kind.key, kind.depth - 1, problems)
+        else:
+            rows = read_csv(path, kind.model, _RECORDS[stem], kind.key, problems)
+        records, lines = [], []
+        with no_cycle_collection():
+            for line, record in rows:
+                if len(problems) == before:  # once one line is bad, only report the rest
+                    records.append(record)
+                    lines.append(line)
+    except OSError as exc:
+        problems.append(Found(f"{path}: cannot be read ({exc.strerror or exc})", path))
         return None
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _shape_problem(path: Path, raw: bytes) -> Found | None:
-    """What makes `raw` unreadable before any parsing: no bytes, a byte-order mark, or
-    nesting deeper than the file's records allow (which would also exhaust a parser)."""
-    if not raw or raw.isspace():  # `not raw.strip()` without copying the file
-        return Found(f"{path}: empty file (expected a JSON array of records)", path)
-    if raw.startswith(_BOMS):
-        return Found(f"{path}: starts with a byte-order mark; save it as UTF-8 without BOM",
-                     path)
-    limit = MAX_DEPTH[path.name]
-    if _shallow(raw, limit):
+    if len(problems) > before:
         return None
-    depth, record, key, last = 0, 0, None, b""
-    for token in _TOKEN.finditer(raw):
-        t = token.group()
-        if t in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                field = json.loads(key) if key else None
-                where = f" field {field}:" if field else ""
-                return Found(f"{path}: record [{record}]:{where} nested deeper than the "
-                             f"record shape allows (more than {limit} levels)",
-                             path, record, field)
-            if depth == 2:
-                key = None
-        elif t in (b"]", b"}"):
-            depth -= 1
-        elif t == b"," and depth == 1:
-            record += 1
-        elif t == b":" and depth == 2:
-            key = last
-        last = t
-    return None
+    folder.lines[stem] = lines
+    return records
 
 
-def _shallow(raw: bytes, limit: int) -> bool:
-    """True when the file's brackets, with everything else dropped, nest `limit` levels at
-    most: `limit` passes of removing adjacent `[]`/`{}` pairs leave nothing (each pass
-    peels one level). A few milliseconds where the exact token scan below takes seconds
-    on a large file; brackets inside strings can only make this say False, and then the
-    exact scan decides."""
-    brackets = raw.translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not brackets:
-            break
-        brackets = _PAIR.sub(b"", brackets)
-    return not brackets
-
-
-def _raw_records(raw: bytes) -> list[Any]:
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return []
-    return data if isinstance(data, list) else []
-
-
-def _describe(path: Path, err: dict[str, Any], records: list[Any], key: str) -> Found:
-    loc = list(err["loc"])
-    if err["type"] == "json_invalid":
-        return Found(f"{path}: malformed JSON: {err['msg'].removeprefix('Invalid JSON: ')}",
-                     path)
-    if not loc:
-        return Found(f"{path}: expected a JSON array of records ({err['msg']})", path)
-    index = loc.pop(0)
-    record = index if isinstance(index, int) else None
-    where = f"{path}: record [{index}]{_identity(records, index, key)}"
-    if not loc:
-        return Found(f"{where}: {err['msg']}", path, record)
-    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-    if err["type"] == "missing":
-        return Found(f"{where}: field {field}: missing", path, record, field)
-    return Found(f"{where}: field {field}: {err['msg']} "
-                 f"(got {json.dumps(err.get('input'), default=str)[:60]})", path, record, field)
-
-
-def _identity(records: list[Any], index: Any, key: str) -> str:
-    if isinstance(index, int) and 0 <= index < len(records) and isinstance(records[index], dict):
-        value = records[index].get(key)
-        if isinstance(value, str | int) and key != "account_id":
-            return f" ({key} {' '.join(str(value).split())[:60]})"
-    return ""
-
-
-def _cross_check(directory: Path, loaded: dict[str, list[Any] | None]) -> list[Found]:
-    """Account ids: unique in accounts.json and known everywhere else."""
+def _cross_check(folder: InputFolder, loaded: dict[str, list[Any] | None]) -> list[Found]:
+    """Account ids: unique in the accounts file and known everywhere else."""
     problems = []
-    accounts = loaded[ACCOUNTS] or []
+    accounts = loaded["accounts"] or []
+    path = folder.files["accounts"]
+    word = folder.word("accounts")
     if not accounts:
-        problems.append(Found(f"{directory / ACCOUNTS}: no accounts (the file holds an "
-                              "empty array)", directory / ACCOUNTS))
+        holds = {".json": "an empty array", ".jsonl": "no records",
+                 ".csv": "no rows below its header"}[path.suffix]
+        problems.append(Found(f"{path}: no accounts (the file holds {holds})", path))
     seen: dict[str, int] = {}
     for i, account in enumerate(accounts):
         if account.id in seen:
-            problems.append(Found(f"{directory / ACCOUNTS}: record [{i}] (id {account.id}): "
-                                  f"field id: duplicate of record [{seen[account.id]}]",
-                                  directory / ACCOUNTS, i, "id"))
+            problems.append(Found(
+                f"{path}: {folder.where('accounts', i)} (id {account.id}): {word} id: "
+                f"duplicate of {folder.where('accounts', seen[account.id])}",
+                path, _record(folder, "accounts", i), "id"))
         seen.setdefault(account.id, i)
-    for name in (CALLS, USAGE, TICKETS, STAKEHOLDERS, HEALTH):
-        key = FILES[name][2]
-        for i, record in enumerate(loaded[name] or []):
+    for stem in ("calls", "usage_events", "support_tickets", "stakeholder_changes", "health"):
+        key = KINDS[stem].key
+        for i, record in enumerate(loaded[stem] or []):
             if record.account_id not in seen:
                 ident = getattr(record, key, None) if key != "account_id" else None
                 label = f" ({key} {ident})" if ident else ""
-                problems.append(Found(f"{directory / name}: record [{i}]{label}: field "
-                                      f'account_id: unknown account "{record.account_id}" '
-                                      f"(not in {ACCOUNTS})", directory / name, i, "account_id"))
+                problems.append(Found(
+                    f"{folder.files[stem]}: {folder.where(stem, i)}{label}: "
+                    f"{folder.word(stem)} account_id: unknown account "
+                    f'"{record.account_id}" (not in {path.name})', folder.files[stem],
+                    _record(folder, stem, i), "account_id"))
     first: dict[str, int] = {}
-    for i, record in enumerate(loaded[HEALTH] or []):
+    for i, record in enumerate(loaded["health"] or []):
         if record.account_id in first:
-            problems.append(Found(f"{directory / HEALTH}: record [{i}]: field account_id: "
-                                  f"duplicate of record [{first[record.account_id]}]",
-                                  directory / HEALTH, i, "account_id"))
+            problems.append(Found(
+                f"{folder.files['health']}: {folder.where('health', i)}: "
+                f"{folder.word('health')} account_id: duplicate of "
+                f"{folder.where('health', first[record.account_id])}",
+                folder.files["health"], _record(folder, "health", i), "account_id"))
         first.setdefault(record.account_id, i)
     return problems
+
+
+def _record(folder: InputFolder, stem: str, index: int) -> int:
+    lines = folder.lines.get(stem)
+    return lines[index] if lines is not None else index
+
+
+def raw_records(path: Path) -> Iterator[tuple[str, Any]]:
+    """The records of a readable input file as written, before the models normalise them
+    (`esd check` compares spellings), each with where it is (`record [i]`, `line n`)."""
+    if path.suffix == ".json":
+        data = json.loads(path.read_bytes())
+        yield from ((f"record [{i}]", r) for i, r in enumerate(data if isinstance(data, list)
+                                                                else []))
+        return
+    with path.open("rb") as stream:
+        if path.suffix == ".jsonl":
+            yield from ((f"line {n}", json.loads(line)) for n, line in enumerate(stream, 1)
+                        if line.strip())
+            return
+        header, rows = csv_rows(stream, path, [])
+        for n, cells in rows:
+            yield f"line {n}", dict(zip(header or [], cells, strict=False))
 
 
 def portfolio_files(portfolio: Portfolio) -> dict[str, str]:
@@ -244,17 +250,17 @@ def portfolio_files(portfolio: Portfolio) -> dict[str, str]:
     live run can be replayed with --input-dir. No stakeholder file when the source had
     none, so a replay says the champion guard could not run, as the live run did."""
     files = {
-        ACCOUNTS: portfolio.accounts,
-        CALLS: portfolio.calls,
-        USAGE: portfolio.usage_events,
-        TICKETS: portfolio.tickets,
+        "accounts": portfolio.accounts,
+        "calls": portfolio.calls,
+        "usage_events": portfolio.usage_events,
+        "support_tickets": portfolio.tickets,
     }
     if portfolio.stakeholder_changes is not None:
-        files[STAKEHOLDERS] = portfolio.stakeholder_changes
+        files["stakeholder_changes"] = portfolio.stakeholder_changes
     if portfolio.health is not None:
-        files[HEALTH] = portfolio.health
+        files["health"] = portfolio.health
     out = {}
-    for name, records in files.items():
-        data = _ADAPTERS[name].dump_python(records, mode="json")
-        out[name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    for stem, records in files.items():
+        data = _ARRAYS[stem].dump_python(records, mode="json")
+        out[f"{stem}.json"] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     return out
