@@ -21,9 +21,9 @@ from esd.errors import EsdError
 
 InputDir = Annotated[Path | None, typer.Option(
     "--input-dir", envvar="ESD_INPUT_DIR", file_okay=False,
-    help="Read the JSON input files (accounts.json, calls.json, usage_events.json, "
-    "support_tickets.json, and optionally stakeholder_changes.json and health.json) from "
-    "this folder.")]
+    help="Read the input files (accounts, calls, usage_events, support_tickets, and "
+    "optionally stakeholder_changes and health; each as .json, .jsonl or, but for calls, "
+    ".csv) from this folder instead of the live sources.")]
 References = Annotated[Path, typer.Option(
     "--references", envvar="ESD_REFERENCES", file_okay=False,
     help="Folder with the team's reference files (1-3, and optionally "
