@@ -24,6 +24,7 @@ from esd.connectors import (
     helpscout,
     intercom,
     warehouse,
+    warehouse_check,
     zendesk,
 )
 from esd.connectors.base import Pulled
@@ -192,3 +193,11 @@ def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) 
         return gainsight.describe_problems(source, cfg)
     finally:
         source.close()
+
+
+def warehouse_problems(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
+                       ) -> list[tuple[str, int, str]]:
+    """What is wrong with the warehouse queries of esd.toml [warehouse], checked against
+    the warehouse itself (no row read), for `esd check`."""
+    cfg = warehouse.WarehouseConfig.from_env(env, toml.get("warehouse", {}))
+    return warehouse_check.check_queries(cfg, window)

@@ -268,3 +268,4 @@ def fetch(source: Warehouse, cfg: WarehouseConfig, kind: str, window: Window,
             raise InputError("bad rows from the warehouse:\n  " + "\n  ".join(lines), lines,
                              file=file)
     return pulled
+

@@ -37,13 +37,13 @@ def column_problems(model: type[BaseModel], columns: Sequence[str], kind: str,
     field takes: a misspelled optional column is otherwise silently absent)."""
     required, optional = columns_of(model)
     found = [c.lower() for c in columns]
-    problems = [f"column {name}: missing (a {kind} record needs it)"
+    problems = [f"column {name}: missing (every {kind} row needs it)"
                 for name in required if name not in found]
     problems += [f"column {name}: returned twice" for i, name in enumerate(found)
                  if name in found[:i]]
     if extra:
         known = required + optional
-        problems += [f"column {name}: not a field of a {kind} record (known: "
+        problems += [f"column {name}: not a field of a {kind} row (known: "
                      f"{', '.join(known)})" for name in found if name not in known]
     return problems
 
