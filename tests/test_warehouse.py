@@ -225,3 +225,35 @@ def test_check_runs_every_query_without_reading_a_row(fakes, tmp_path, demo_url)
     assert any(f == accounts and m.startswith("column owner: not a field") for f, m in problems)
     assert any(f == health and "holds 2 SQL statements" in m for f, m in problems)
     assert len(problems) == 4
+
+
+def test_init_scaffolds_queries_that_run_on_duckdb_over_csv(tmp_path, monkeypatch):
+    target = tmp_path / "team"
+    made = invoke(["init", str(target), "--warehouse"], {})
+    assert made.exit_code == 0, made.output
+    for kind in ("accounts", "usage_events", "stakeholder_changes", "health"):
+        text = (target / "warehouse" / f"{kind}.sql").read_text()
+        assert text.startswith("-- esd reads") and "read_csv(" in text
+    monkeypatch.chdir(target)
+    checked = invoke(["check", "--json"], {"ESD_WAREHOUSE_URL": "duckdb:///:memory:"})
+    problems = json.loads(checked.stdout)["problems"]
+    assert [p for p in problems if not p["file"].startswith("references")] == []
+    from esd.app.settings import parse_as_of
+    from esd.config import load_toml
+    from esd.connectors import warehouse
+    from esd.pipeline import make_window
+
+    cfg = warehouse.WarehouseConfig.from_env({"ESD_WAREHOUSE_URL": "duckdb:///:memory:"},
+                                             load_toml(target / "esd.toml")["warehouse"])
+    source, window = warehouse.open_source(cfg), make_window(parse_as_of(AS_OF), 7)
+    try:
+        got = {kind: warehouse.fetch(source, cfg, kind, window, {"001XXXXXXXXXXXXAA1",
+                                                                 "001XXXXXXXXXXXXAA2"})
+               for kind in warehouse.KINDS}
+    finally:
+        source.close()
+    assert {kind: len(p.records) for kind, p in got.items()} == {
+        "accounts": 2, "usage_events": 2, "stakeholder_changes": 1, "health": 2}
+    assert got["usage_events"].records[0].delta_pct is None
+    again = invoke(["init", str(target), "--warehouse"], {})
+    assert again.exit_code == 2 and "esd.toml" in again.output  # never overwritten

@@ -154,17 +154,23 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where to scaffold.", file_okay=False)]
     = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    warehouse: Annotated[bool, typer.Option(
+        "--warehouse", help="Also esd.toml and warehouse/: one SQL query per record kind "
+        "(accounts, usage events, stakeholder changes, health), commented with the "
+        "columns esd expects, runnable with DuckDB over example CSV files.")] = False,
 ) -> None:
     """Scaffold references/, templates/ and .env.example into DIRECTORY.
 
     Example usage:
 
         esd init my-cs-team && cd my-cs-team && esd check
+        esd init my-cs-team --warehouse && cd my-cs-team &&
+            ESD_WAREHOUSE_URL=duckdb:///:memory: esd check
     """
     from esd.app import init as init_app
 
     try:
-        done = init_app.init(directory, force=force)
+        done = init_app.init(directory, force=force, warehouse=warehouse)
     except EsdError as exc:
         fail(exc)
     for path in done.written:

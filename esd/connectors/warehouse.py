@@ -198,7 +198,10 @@ class Warehouse:
 
 
 def _connect_args(url: URL, read_only: bool) -> dict[str, Any]:
-    if url.get_backend_name() == "duckdb" and read_only:
+    # An in-memory DuckDB (reading Parquet or CSV files by path) holds nothing to protect,
+    # and DuckDB cannot open one read-only.
+    if url.get_backend_name() == "duckdb" and read_only and url.database not in (
+            None, "", ":memory:"):
         return {"read_only": True}
     return {}
 
@@ -259,7 +262,7 @@ def fetch(source: Warehouse, cfg: WarehouseConfig, kind: str, window: Window,
                                            f"again (first in row {first_row[ident]})")
                     continue
                 first_row[ident] = number
-            if known is not None and record.account_id not in known:
+            if kind != "accounts" and known is not None and record.account_id not in known:
                 pulled.unmapped += 1
                 continue
             pulled.records.append(record)
