@@ -51,7 +51,9 @@ KINDS: dict[str, tuple[type[BaseModel], str, str]] = {
 REQUIRED_QUERIES = ("accounts", "usage_events")
 DIALECT_PACKAGES = "snowflake-sqlalchemy, sqlalchemy-bigquery or sqlalchemy-redshift"
 # Run on every new connection: UTC always; reads also in read-only transactions.
-SESSION = {"postgresql": ["SET TIME ZONE 'UTC'"], "duckdb": ["SET TimeZone = 'UTC'"]}
+SESSION = {"postgresql": ["SET TIME ZONE 'UTC'"],
+           # DuckDB draws a progress bar on stdout for a long query: never on esd's.
+           "duckdb": ["SET TimeZone = 'UTC'", "SET enable_progress_bar = false"]}
 READ_ONLY = {"postgresql": ["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"]}
 _AUTH_WORDS = ("password", "authentication", "permission denied", "access denied",
                "not authorized", "role")
@@ -162,11 +164,14 @@ class Warehouse:
                                                 ).execute(text(sql), dict(params))
             except DBAPIError as exc:
                 raise self.query_failed(exc, file) from None
-            yield list(result.keys()), self._rows(result, file)
+            yield list(result.keys()), self._rows(result, file, batch_size)
 
-    def _rows(self, result: Any, file: str) -> Iterator[Any]:
+    def _rows(self, result: Any, file: str, batch_size: int) -> Iterator[Any]:
+        # fetchmany, not fetchone: a driver without server-side cursors (DuckDB) would
+        # otherwise be asked once per row.
         try:
-            yield from result
+            for batch in result.partitions(batch_size):
+                yield from batch
         except DBAPIError as exc:  # the connection dropped while streaming, say
             raise self.query_failed(exc, file) from None
 

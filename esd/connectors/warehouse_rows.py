@@ -114,7 +114,7 @@ def _shown(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         return value
     if isinstance(value, int | UUID) and not isinstance(value, bool):
         return str(value)  # numeric or UUID ids are ids all the same
@@ -122,6 +122,8 @@ def _text(value: Any) -> str:
 
 
 def _number(value: Any) -> float:
+    if type(value) is float:
+        return value
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return float(value)
     raise TypeError("expected a number")
