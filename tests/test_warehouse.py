@@ -211,6 +211,7 @@ def test_reads_are_read_only(demo_url):
 def test_check_runs_every_query_without_reading_a_row(fakes, tmp_path, demo_url):
     ok = invoke(["check", "--references", str(TEST_REFS)], env(fakes, demo_url))
     assert ok.exit_code == 0, ok.output
+    assert "Warehouse: 4 queries OK" in ok.output
     (tmp_path / "sql" / "accounts.sql").write_text(
         "select id, name, segment, tier, owner_email, renewal_date, arr as annual_revenue, "
         "owner_name as owner from accounts")
@@ -257,3 +258,14 @@ def test_init_scaffolds_queries_that_run_on_duckdb_over_csv(tmp_path, monkeypatc
     assert got["usage_events"].records[0].delta_pct is None
     again = invoke(["init", str(target), "--warehouse"], {})
     assert again.exit_code == 2 and "esd.toml" in again.output  # never overwritten
+
+
+def test_coverage_names_the_warehouse_steps(fakes, demo_url):
+    result = invoke(["coverage", "--references", REFS, "--as-of", AS_OF, "--json"],
+                    env(fakes, demo_url))
+    assert result.exit_code == 0, result.output
+    live = {h["source"]: h for h in json.loads(result.stdout)["live"]}
+    assert list(live) == ["Warehouse accounts", "Gong calls", "Warehouse usage events",
+                          "Warehouse stakeholder changes", "Warehouse health", "Zendesk tickets"]
+    assert (live["Warehouse accounts"]["records"], live["Warehouse accounts"]["requests"]) == (
+        214, 1)

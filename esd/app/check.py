@@ -24,6 +24,7 @@ from esd.references.schema import Problem
 class CheckResult:
     references: Path
     problems: list[Problem]
+    queries_checked: int = 0  # warehouse queries run against the warehouse
 
     @property
     def exit_code(self) -> int:
@@ -51,8 +52,10 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     env = os.environ if env is None else env
     if input_dir is None and usage_source(env, toml or {}) == "warehouse":
         window = make_window(parse_as_of(None), 7)  # any window: the queries read no row
-        problems += [Problem(file=file, line=line, message=message) for file, line, message
-                     in live().warehouse_problems(env, toml or {}, window)]
+        checked, found = live().warehouse_problems(env, toml or {}, window)
+        problems += [Problem(file=file, line=line, message=message)
+                     for file, line, message in found]
+        return CheckResult(references, problems, checked)
     elif input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
         problems += [Problem(file=where, line=0, message=m)

@@ -164,8 +164,9 @@ def pull(
 
     Writes accounts.json, calls.json, usage_events.json, support_tickets.json and (when
     the usage source has them) stakeholder_changes.json, so the run can be replayed and
-    debugged offline with --input-dir. Sources: Gong (calls), Gainsight (accounts, usage
-    anomalies, stakeholder changes) and the ticket system of ESD_TICKET_SOURCE.
+    debugged offline with --input-dir. Sources: Gong (calls), Gainsight or the warehouse
+    of ESD_USAGE_SOURCE=warehouse (accounts, usage anomalies, stakeholder changes,
+    health) and the ticket system of ESD_TICKET_SOURCE.
 
     Example usage:
 

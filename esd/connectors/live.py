@@ -196,8 +196,9 @@ def gainsight_mapping_problems(env: Mapping[str, str], toml: Mapping[str, Any]) 
 
 
 def warehouse_problems(env: Mapping[str, str], toml: Mapping[str, Any], window: Window,
-                       ) -> list[tuple[str, int, str]]:
-    """What is wrong with the warehouse queries of esd.toml [warehouse], checked against
-    the warehouse itself (no row read), for `esd check`."""
+                       ) -> tuple[int, list[tuple[str, int, str]]]:
+    """How many queries esd.toml [warehouse] names, and (file, line, message) per
+    problem of them, checked against the warehouse itself (no row read): `esd check`."""
     cfg = warehouse.WarehouseConfig.from_env(env, toml.get("warehouse", {}))
-    return warehouse_check.check_queries(cfg, window)
+    named = sum(1 for kind in warehouse.KINDS if getattr(cfg, kind))
+    return named, warehouse_check.check_queries(cfg, window)

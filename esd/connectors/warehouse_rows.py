@@ -55,36 +55,34 @@ class RowReader:
                  key: str) -> None:
         self.model, self.file, self.key = model, file, key
         fields = model.model_fields
-        self.columns = [c.lower() for c in columns]
-        self.kinds = {name: _kind(fields[name].annotation) for name in fields}
-        self.nullable = {name: _nullable(fields[name].annotation) for name in fields}
+        # Per column a field takes: (position, field, converter, nullable, required);
+        # a column no field takes is ignored.
+        self.plan = [(i, name, CONVERT[_kind(fields[name].annotation)],
+                      _nullable(fields[name].annotation), fields[name].is_required())
+                     for i, name in enumerate(c.lower() for c in columns) if name in fields]
         self.problems: list[str] = []
-        self.bad_rows = 0
 
     def read(self, number: int, row: Sequence[Any]) -> BaseModel | None:
         """Row `number` (1-based) as a record, or None after noting why not."""
         values: dict[str, Any] = {}
         errors: list[str] = []
-        for column, value in zip(self.columns, row, strict=True):
-            kind = self.kinds.get(column)
-            if kind is None:
-                continue  # a column no field takes: ignored
+        for i, name, convert, nullable, required in self.plan:
+            value = row[i]
             if value is None:
-                if not self.nullable[column]:
-                    errors.append(f"column {column}: NULL, but a value is required")
-                elif self.model.model_fields[column].is_required():
-                    values[column] = None
+                if not nullable:
+                    errors.append(f"column {name}: NULL, but a value is required")
+                elif required:
+                    values[name] = None
                 continue
             try:
-                values[column] = CONVERT[kind](value)
+                values[name] = convert(value)
             except (ValueError, TypeError, OverflowError) as exc:
-                errors.append(f"column {column}: {exc} (got {_shown(value)})")
+                errors.append(f"column {name}: {exc} (got {_shown(value)})")
         if not errors:
             try:
                 return self.model.model_validate(values)
             except ValidationError as exc:
                 errors = [_explain(err) for err in exc.errors(include_url=False)]
-        self.bad_rows += 1
         ident = values.get(self.key) if self.key != "account_id" else None
         where = f"{self.file}: row {number}" + (f" ({self.key} {ident})" if ident else "")
         self.problems.extend(f"{where}: {e}" for e in errors)
@@ -114,7 +112,7 @@ def _shown(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
-    if type(value) is str or isinstance(value, str):
+    if isinstance(value, str):
         return value
     if isinstance(value, int | UUID) and not isinstance(value, bool):
         return str(value)  # numeric or UUID ids are ids all the same
@@ -122,8 +120,11 @@ def _text(value: Any) -> str:
 
 
 def _number(value: Any) -> float:
-    if type(value) is float:
+    kind = type(value)
+    if kind is float:
         return value
+    if kind is Decimal or kind is int:
+        return float(value)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return float(value)
     raise TypeError("expected a number")
