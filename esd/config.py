@@ -33,17 +33,26 @@ TICKET_SYSTEMS = {
     "intercom": ("INTERCOM_ACCESS_TOKEN",),
     "helpscout": ("HELPSCOUT_APP_ID", "HELPSCOUT_APP_SECRET"),
 }
-USAGE_SOURCES = ("gainsight",)
+USAGE_SOURCES = ("gainsight", "warehouse")
+# esd.toml [warehouse] keys that name files: paths relative to esd.toml (contract §8).
+WAREHOUSE_QUERY_KEYS = ("accounts", "usage_events", "stakeholder_changes", "health")
 
 
 def load_toml(path: Path | None) -> dict[str, Any]:
-    """esd.toml as a dict ({} when there is none)."""
+    """esd.toml as a dict ({} when there is none), the query files of [warehouse]
+    resolved against its folder."""
     if path is None or not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    warehouse = data.get("warehouse")
+    if isinstance(warehouse, dict):
+        for key in WAREHOUSE_QUERY_KEYS:
+            if isinstance(warehouse.get(key), str) and warehouse[key]:
+                warehouse[key] = str(path.parent / warehouse[key])
+    return data
 
 
 def ticket_system(env: Mapping[str, str], toml: Mapping[str, Any]) -> str:
@@ -69,10 +78,14 @@ def ticket_system(env: Mapping[str, str], toml: Mapping[str, Any]) -> str:
 
 
 def usage_source(env: Mapping[str, str], toml: Mapping[str, Any]) -> str:
-    chosen = (env.get("ESD_USAGE_SOURCE") or toml.get("usage_source") or "gainsight").lower()
+    """gainsight (the default) or warehouse: where accounts, usage events, stakeholder
+    changes and health come from (contract §8)."""
+    chosen = (env.get("ESD_USAGE_SOURCE") or toml.get("usage_source") or "gainsight")
+    chosen = chosen.strip().lower()
     if chosen not in USAGE_SOURCES:
-        raise InputError(f"ESD_USAGE_SOURCE={chosen!r}: only 'gainsight' is supported; for a "
-                         "warehouse, export the contract's input files and use --input-dir")
+        raise InputError(f"ESD_USAGE_SOURCE={chosen!r}: choose gainsight or warehouse (any "
+                         "SQL warehouse: Snowflake, BigQuery, PostgreSQL, DuckDB, ... is "
+                         "`warehouse`, with ESD_WAREHOUSE_URL)", field="ESD_USAGE_SOURCE")
     return chosen
 
 

@@ -34,7 +34,7 @@ def test_two_ticket_systems_with_credentials_must_be_chosen():
         ticket_system({"INTERCOM_ACCESS_TOKEN": "t", "ZENDESK_OAUTH_TOKEN": "o"}, {})
     with pytest.raises(InputError, match="choose one of"):
         ticket_system({"ESD_TICKET_SOURCE": "freshdesk"}, {})
-    with pytest.raises(InputError, match="only 'gainsight'"):
+    with pytest.raises(InputError, match="choose gainsight or warehouse"):
         usage_source({"ESD_USAGE_SOURCE": "snowflake"}, {})
 
 

@@ -21,13 +21,15 @@ def test_wheel_ships_defaults_and_init_works_from_it(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("references/1-expansion-signal-taxonomy.md",
                  "references/2-segment-baseline-config.md", "references/3-action-library.md",
-                 "templates/digest.md.j2", ".env.example"):
+                 "templates/digest.md.j2", ".env.example", "warehouse/accounts.sql",
+                 "warehouse/data/accounts.csv", "warehouse/esd.toml"):
         assert f"esd/_defaults/{name}" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     target = tmp_path / "team"
     result = subprocess.run(
-        [sys.executable, "-c", "from esd.cli import app; app()", "init", str(target)],
+        [sys.executable, "-c", "from esd.cli import app; app()", "init", str(target),
+         "--warehouse"],
         cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True,
     )
@@ -37,3 +39,6 @@ def test_wheel_ships_defaults_and_init_works_from_it(tmp_path):
     for path in shipped:  # copied exactly, whatever a lead has put in them
         assert (target / "references" / path.name).read_bytes() == path.read_bytes(), path.name
     assert (target / "templates" / "digest.md.j2").is_file()
+    assert (target / "warehouse" / "usage_events.sql").is_file()
+    assert (target / "esd.toml").read_bytes() == \
+        (defaults_dir() / "warehouse" / "esd.toml").read_bytes()

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from esd.app.inputs import live
+from esd.app.settings import parse_as_of
+from esd.config import usage_source
 from esd.connectors.files import InputFolder, raw_records, read_inputs
 from esd.errors import InputError
 from esd.extractors.transcript import customer_turns
+from esd.pipeline import make_window
 from esd.pipeline.collect import unattributed_speech
 from esd.references import parse_references
 from esd.references.lint import lint
@@ -21,6 +24,7 @@ from esd.references.schema import Problem
 class CheckResult:
     references: Path
     problems: list[Problem]
+    queries_checked: int = 0  # warehouse queries run against the warehouse
 
     @property
     def exit_code(self) -> int:
@@ -30,9 +34,11 @@ class CheckResult:
 def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | None = None,
           toml: Mapping | None = None, config_path: Path | None = None) -> CheckResult:
     """Every parse problem and lint finding of the reference files (and of the inputs
-    against them, with `input_dir`). Without `input_dir`, when Gainsight credentials are
-    set, also the Gainsight object and field mapping of esd.toml (describe API).
-    Inputs that cannot be read raise InputError; an unreachable Gainsight, SourceError."""
+    against them, with `input_dir`). Without `input_dir`: from a warehouse
+    (ESD_USAGE_SOURCE=warehouse), also its queries, run against it without reading a
+    row; else, when Gainsight credentials are set, the Gainsight object and field mapping
+    of esd.toml (describe API). Inputs that cannot be read raise InputError; an
+    unreachable warehouse or Gainsight, SourceError."""
     if not references.is_dir():
         raise InputError(f"{references}: reference folder not found", file=str(references))
     refs, problems = parse_references(references)
@@ -44,7 +50,13 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     if inputs is not None:
         problems += input_problems(inputs)
     env = os.environ if env is None else env
-    if input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
+    if input_dir is None and usage_source(env, toml or {}) == "warehouse":
+        window = make_window(parse_as_of(None), 7)  # any window: the queries read no row
+        checked, found = live().warehouse_problems(env, toml or {}, window)
+        problems += [Problem(file=file, line=line, message=message)
+                     for file, line, message in found]
+        return CheckResult(references, problems, checked)
+    elif input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
         problems += [Problem(file=where, line=0, message=m)
                      for m in live().gainsight_mapping_problems(env, toml or {})]

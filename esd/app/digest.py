@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from esd.app import signals
 from esd.app.inputs import display_path, extractor_for, load_inputs
 from esd.app.settings import Settings
 from esd.delivery.folder import write_atomically
@@ -39,12 +40,17 @@ class DigestResult:
 
 
 def dry_run(settings: Settings, out: Path | None, progress: Progress | None = None,
-            on_source: Callable[[str], None] | None = None) -> DigestResult:
+            on_source: Callable[[str], None] | None = None,
+            signals_table: str | None = None) -> DigestResult:
     """Run the pipeline and write every digest and run.json to `out` (None: only build
-    them). Never posts, never records anything."""
+    them). Never posts, never records anything; with a signals table, writes the rows a
+    run would append to it as signals-table.csv instead."""
+    table = signals.target(settings, signals_table, writes=False)
     portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
     with extractor_for(settings, refs) as extractor:
         result, files = build(settings, portfolio, refs, {}, progress, extractor)
+    if table:
+        files[signals.PREVIEW] = signals.preview(result)
     if out is not None:
         write_atomically(out, files)
     return DigestResult(result, files, out=out)
@@ -52,32 +58,38 @@ def dry_run(settings: Settings, out: Path | None, progress: Progress | None = No
 
 def run_weekly(settings: Settings, state_target: str | None, fallback: Path,
                resend: bool = False, progress: Progress | None = None,
-               on_source: Callable[[str], None] | None = None) -> DigestResult:
+               on_source: Callable[[str], None] | None = None,
+               signals_table: str | None = None) -> DigestResult:
     """esd run: Slack from the environment and esd.toml (a missing token stops here,
     before the state store is opened), the state store at `state_target`, then `run`."""
     from esd.delivery.slack import SlackDelivery
 
     messenger = SlackDelivery.from_env(settings.env, settings.toml)
+    table = signals.target(settings, signals_table, writes=True)
     store = State.open(state_target)
     try:
-        return run(settings, store, messenger, fallback, resend, progress, on_source)
+        return run(settings, store, messenger, fallback, resend, progress, on_source, table)
     finally:
         store.close()
 
 
 def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
         resend: bool = False, progress: Progress | None = None,
-        on_source: Callable[[str], None] | None = None) -> DigestResult:
+        on_source: Callable[[str], None] | None = None,
+        signals_target: signals.SignalsTarget | None = None) -> DigestResult:
     """The weekly job, holding the store's delivery lock (RunLocked, exit 5, when
-    another run holds it): build every digest, record the run, deliver what is not yet
-    delivered. Missed CSMs' digests go to `fallback` and the result exits 4 naming
-    them, after the others were delivered."""
+    another run holds it): build every digest, replace the window's rows of the signals
+    table (when there is one), record the run, deliver what is not yet delivered.
+    Missed CSMs' digests go to `fallback` and the result exits 4 naming them, after the
+    others were delivered."""
     with RunLock(state) as lock:
         portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
         history = state.strong_history(settings.as_of, settings.window_days)
         with extractor_for(settings, refs, state) as extractor:
             result, files = build(settings, portfolio, refs, history, progress, extractor)
         lock.renew()
+        if signals_target:  # before delivery: a failed write (exit 4) posts nothing
+            signals_target.publish(result)
         state.record_run(result, {d.owner_email: d.strong_total for d in result.digests})
         record_quarter(state, portfolio, refs, result)
         outcome = deliver(result, files, state, messenger, resend=resend, renew=lock.renew)

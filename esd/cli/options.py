@@ -66,6 +66,12 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 StateTarget = Annotated[str | None, typer.Option(
     "--state", envvar="ESD_STATE", metavar="PATH|URL",
     help="Run history: a SQLite file (default ./esd-state.db) or a postgresql:// URL.")]
+SignalsTable = Annotated[str | None, typer.Option(
+    "--signals-table", envvar="ESD_SIGNALS_TABLE", metavar="NAME",
+    help="Also write every strong and weak signal of the run to this warehouse table "
+    "(ESD_WAREHOUSE_URL; created if absent; a rerun of the window replaces its rows). "
+    "Default: esd.toml [warehouse] signals_table. dry-run writes the rows to "
+    "OUT/signals-table.csv instead.")]
 
 # The options `shared` can give a command, with their defaults, in help order.
 SHARED: dict[str, tuple[Any, Any]] = {

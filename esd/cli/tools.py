@@ -121,9 +121,12 @@ def check(
 
     Errors: unparsable rows, a SKU without action rows, an action that fails the
     vague-language filter, a call trigger that can never fire, an account segment with
-    no baseline. With Gainsight credentials set (and no --input-dir), also the Gainsight
-    object and field names of esd.toml, checked with Gainsight's describe API. Exits 2
-    if there is any problem, 4 if Gainsight cannot be reached.
+    no baseline. Without --input-dir: with ESD_USAGE_SOURCE=warehouse, also the queries
+    of esd.toml [warehouse], each run against the warehouse without reading a row
+    (missing or extra columns, anything but one SELECT); else, with Gainsight
+    credentials set, the Gainsight object and field names of esd.toml, checked with
+    Gainsight's describe API. Exits 2 if there is any problem, 4 if the warehouse or
+    Gainsight cannot be reached.
 
     Example usage:
 
@@ -144,6 +147,9 @@ def check(
             err_console.print(str(p), markup=False, soft_wrap=True)
         if not problems:
             out_console.print(f"{references}: reference files OK")
+            if done.queries_checked:
+                out_console.print(f"Warehouse: {done.queries_checked} queries OK (each run "
+                                  "against the warehouse, no row read)")
         else:
             err_console.print(f"{len(problems)} problem(s) found", markup=False)
     exit_with(done.exit_code)
@@ -154,17 +160,23 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where to scaffold.", file_okay=False)]
     = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    warehouse: Annotated[bool, typer.Option(
+        "--warehouse", help="Also esd.toml and warehouse/: one SQL query per record kind "
+        "(accounts, usage events, stakeholder changes, health), commented with the "
+        "columns esd expects, runnable with DuckDB over example CSV files.")] = False,
 ) -> None:
     """Scaffold references/, templates/ and .env.example into DIRECTORY.
 
     Example usage:
 
         esd init my-cs-team && cd my-cs-team && esd check
+        esd init my-cs-team --warehouse && cd my-cs-team &&
+            ESD_WAREHOUSE_URL=duckdb:///:memory: esd check
     """
     from esd.app import init as init_app
 
     try:
-        done = init_app.init(directory, force=force)
+        done = init_app.init(directory, force=force, warehouse=warehouse)
     except EsdError as exc:
         fail(exc)
     for path in done.written:

@@ -18,6 +18,7 @@ from esd.cli.options import (
     EXTRACTION,
     AsJson,
     Quiet,
+    SignalsTable,
     StateTarget,
     shared,
 )
@@ -43,6 +44,7 @@ def dry_run(
     out: Annotated[Path, typer.Option(
         "--out", envvar="ESD_OUT", file_okay=False,
         help="Folder for the digests and run.json.")] = Path("digests"),
+    signals_table: SignalsTable = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and write them to a folder; never posts anything.
@@ -60,7 +62,7 @@ def dry_run(
     try:
         with ProgressBar.unless(quiet) as progress:
             done = digest.dry_run(settings, out, progress,
-                                  progress.reading if progress else None)
+                                  progress.reading if progress else None, signals_table)
     except EsdError as exc:
         fail(exc)
     if not quiet:
@@ -79,6 +81,7 @@ def run(
     resend: Annotated[bool, typer.Option(
         "--resend", help="Post again to CSMs already delivered for this window or an "
         "overlapping one (on purpose only).")] = False,
+    signals_table: SignalsTable = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and send each as a personal Slack DM, once per window.
@@ -101,7 +104,7 @@ def run(
     try:
         with ProgressBar.unless(quiet) as progress:
             done = digest.run_weekly(settings, state, fallback, resend, progress,
-                                     progress.reading if progress else None)
+                                     progress.reading if progress else None, signals_table)
     except EsdError as exc:
         fail(exc)
     outcome = done.delivery
@@ -161,8 +164,9 @@ def pull(
 
     Writes accounts.json, calls.json, usage_events.json, support_tickets.json and (when
     the usage source has them) stakeholder_changes.json, so the run can be replayed and
-    debugged offline with --input-dir. Sources: Gong (calls), Gainsight (accounts, usage
-    anomalies, stakeholder changes) and the ticket system of ESD_TICKET_SOURCE.
+    debugged offline with --input-dir. Sources: Gong (calls), Gainsight or the warehouse
+    of ESD_USAGE_SOURCE=warehouse (accounts, usage anomalies, stakeholder changes,
+    health) and the ticket system of ESD_TICKET_SOURCE.
 
     Example usage:
 
