@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -62,13 +63,13 @@ def print_report(done: ReportOutcome) -> None:
     from esd.render.report import headline, verdict
 
     m = done.measurement
-    out_console.print(f"Trailing {WINDOW_DAYS} days to {m.end}: {headline(m.trailing)}, "
-                      f"{m.trailing.noise} noise, {m.trailing.unknown} unknown · "
-                      f"{verdict(m.trailing)}")
+    say = functools.partial(out_console.print, soft_wrap=True)
+    say(f"Trailing {WINDOW_DAYS} days to {m.end}: {headline(m.trailing)}, "
+        f"{m.trailing.noise} noise, {m.trailing.unknown} unknown · {verdict(m.trailing)}")
     latest = next((x for x in reversed(m.months) if x.complete), None)
     if latest is not None:
-        out_console.print(f"Latest complete month {latest.month}: {headline(latest.tally)}"
-                          f" · {verdict(latest.tally)}")
+        say(f"Latest complete month {latest.month}: {headline(latest.tally)} · "
+            f"{verdict(latest.tally)}")
     for warning in m.warnings:
-        out_console.print(f"warning: {warning}")
-    out_console.print(f"Wrote report.md, report.json and report.html to {done.out}/")
+        say(f"warning: {warning}")
+    say(f"Wrote report.md, report.json and report.html to {done.out}/")
