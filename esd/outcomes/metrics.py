@@ -85,8 +85,15 @@ class Tally:
 
     def add(self, status: str, outside: bool = False) -> None:
         self.delivered += 1
-        setattr(self, status, getattr(self, status) + 1)
-        self.converted_outside_14d += outside
+        if status == "converted":
+            self.converted += 1
+        elif status == "no_conversation":
+            self.no_conversation += 1
+            self.converted_outside_14d += outside
+        elif status == "unknown":
+            self.unknown += 1
+        else:
+            self.noise += 1
 
     @property
     def conversion_rate(self) -> float | None:
@@ -146,31 +153,45 @@ def measure(signals: Iterable[DeliveredSignal], outcomes: Mapping[str, OutcomeRe
     end = as_of.date()
     start = end - timedelta(days=WINDOW_DAYS)
     trailing = Tally()
-    groups: dict[str, dict[str, Tally]] = {k: {} for k in ("sku", "trigger", "action", "csm")}
+    by_sku: dict[str, Tally] = {}
+    by_trigger: dict[str, Tally] = {}
+    by_action: dict[str, Tally] = {}
+    by_csm: dict[str, Tally] = {}
     months: dict[str, Tally] = {}
+    month_of: dict[date, Tally] = {}  # a week's signals share one delivery date
     recorded = 0
     for signal in signals:
-        if signal.delivered_on > end:
+        day = signal.delivered_on
+        if day > end:
             continue
         record = outcomes.get(signal.signal_id)
         recorded += record is not None
         status = classify(signal, record, end)
         outside = (status == "no_conversation" and record is not None
                    and record.outcome == "converted")
-        months.setdefault(signal.delivered_on.strftime("%Y-%m"), Tally()).add(status, outside)
-        if signal.delivered_on <= start:
+        if day not in month_of:
+            month_of[day] = _tally(months, day.isoformat()[:7])
+        month_of[day].add(status, outside)
+        if day <= start:
             continue
         trailing.add(status, outside)
-        keys = {"sku": [signal.sku], "trigger": list(signal.triggers) or [NO_TRIGGER],
-                "action": [signal.action_row or NEEDS_REVIEW], "csm": [signal.owner_email]}
-        for group, names in keys.items():
-            for name in dict.fromkeys(names):  # once under each of its phrases
-                groups[group].setdefault(name, Tally()).add(status, outside)
+        _tally(by_sku, signal.sku).add(status, outside)
+        for phrase in dict.fromkeys(signal.triggers or (NO_TRIGGER,)):  # once per phrase
+            _tally(by_trigger, phrase).add(status, outside)
+        _tally(by_action, signal.action_row or NEEDS_REVIEW).add(status, outside)
+        _tally(by_csm, signal.owner_email).add(status, outside)
     month_list = [_month(key, tally, end) for key, tally in sorted(months.items())]
-    result = Measurement(as_of, start, end, trailing, *(_ranked(groups[g]) for g in groups),
-                         months=month_list, recorded=recorded)
+    result = Measurement(as_of, start, end, trailing, _ranked(by_sku), _ranked(by_trigger),
+                         _ranked(by_action), _ranked(by_csm), month_list, recorded=recorded)
     result.warnings = warnings(result)
     return result
+
+
+def _tally(tallies: dict[str, Tally], key: str) -> Tally:
+    found = tallies.get(key)
+    if found is None:
+        found = tallies[key] = Tally()
+    return found
 
 
 def _ranked(tallies: dict[str, Tally]) -> dict[str, Tally]:
