@@ -21,7 +21,9 @@ from esd.outcomes.metrics import (
 )
 from esd.render.digest import md_text
 
-GROUPS = (("by_sku", "SKU", "SKU"), ("by_trigger", "Call-trigger phrase", "phrase"),
+# (report.json key, table column, what a row is)
+GROUPS = (("by_sku", "SKU", "SKU"),
+          ("by_trigger", "Call-trigger phrase", "call-trigger phrase"),
           ("by_action", "Action row", "action row"), ("by_csm", "CSM", "CSM"))
 BAND_WORDS = {
     "below-20": f"below {LOW_PCT} %",
