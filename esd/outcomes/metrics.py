@@ -42,10 +42,9 @@ WINDOW_DAYS = 30
 CONVERSION_DAYS = 14
 LOW_PCT = 20  # below this for two consecutive complete months: the seed's warning
 BAND_PCT = (25, 40)  # the seed's pilot baseline: healthy
-MIN_DELIVERED = 10  # fewer delivered signals: no band verdict
+MIN_DELIVERED = 10  # fewer delivered signals: band "too-few", no verdict
 NEEDS_REVIEW = "needs human review"  # the action key of signals no library row fitted
 NO_TRIGGER = "(no trigger phrase recorded)"
-BANDS = ("below-20", "under-band", "healthy", "above-40", "too-few")
 ADVICE = ("the seed's reading: the strong-vs-weak cutoff is too loose or the action "
           "library is too vague; tighten the taxonomy "
           "(references/1-expansion-signal-taxonomy.md) or rewrite half the actions "
