@@ -411,3 +411,19 @@ def test_plan_keeps_real_runs_with_a_cached_file_on_the_default_branch(plan_scri
     assert _plan(plan_script, tmp_path, ref="refs/heads/feature", dry_run="true")[0] == 0
     assert _plan(plan_script, tmp_path, ref="refs/heads/feature",
                  state_url="postgresql://esd@db/esd")[0] == 0
+
+
+def test_the_report_follows_a_real_run_on_the_same_state_and_is_uploaded(steps):
+    run = _step(steps, run="esd run")
+    measure = _step(steps, run="esd report")
+    save = _step(steps, uses="actions/cache/save")
+    assert _index(steps, run) < _index(steps, measure) < _index(steps, save)
+    assert measure["if"] == run["if"] == "${{ !inputs.dry_run }}"
+    assert measure["env"] == {"ESD_STATE": run["env"]["ESD_STATE"]}  # no other secret
+    assert "--out report" in measure["run"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")
+                  and s["with"]["path"] == "report/")
+    assert _index(steps, measure) < _index(steps, upload)
+    assert upload["if"] == measure["if"]
+    assert upload["with"]["name"] == "report-${{ steps.plan.outputs.as_of }}"
+    assert upload["with"]["if-no-files-found"] == "error"
