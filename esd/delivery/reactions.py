@@ -83,12 +83,13 @@ def verdicts(messages: Iterable[dict]) -> tuple[dict[str, str], list[str]]:
 def read_outcomes(state: State, messenger: Messenger, as_of: datetime,
                   renew: Callable[[], None] = lambda: None) -> ReactionsRead:
     """Read the reactions on every strong signal delivered in the five weeks up to
-    `as_of`, one DM at a time (`renew`, the run lock's, before each), and record the
+    `as_of` (windows ending in [as_of - 35 days, as_of]), one DM at a time (`renew`, the run lock's, before each), and record the
     verdicts dated `as_of`. One DM's failure is a warning; the others are still read."""
     read = ReactionsRead()
     dms: dict[tuple[str, str], list[DeliveredSignal]] = {}
     for signal in state.delivered_signals(since=(as_of - LOOKBACK).date()):
-        dms.setdefault((signal.owner_email, signal.channel or ""), []).append(signal)
+        if signal.delivered_on <= as_of.date():  # a later window is not this run's past
+            dms.setdefault((signal.owner_email, signal.channel or ""), []).append(signal)
     for (owner, channel), signals in dms.items():
         oldest = _oldest(signals)
         if not channel or oldest is None:
