@@ -83,8 +83,9 @@ def verdicts(messages: Iterable[dict]) -> tuple[dict[str, str], list[str]]:
 def read_outcomes(state: State, messenger: Messenger, as_of: datetime,
                   renew: Callable[[], None] = lambda: None) -> ReactionsRead:
     """Read the reactions on every strong signal delivered in the five weeks up to
-    `as_of` (windows ending in [as_of - 35 days, as_of]), one DM at a time (`renew`, the run lock's, before each), and record the
-    verdicts dated `as_of`. One DM's failure is a warning; the others are still read."""
+    `as_of` (windows ending in [as_of - 35 days, as_of]), one DM at a time (`renew`,
+    the run lock's, before each), and record the verdicts dated `as_of`. One DM's
+    failure is a warning; the others are still read."""
     read = ReactionsRead()
     dms: dict[tuple[str, str], list[DeliveredSignal]] = {}
     for signal in state.delivered_signals(since=(as_of - LOOKBACK).date()):
