@@ -414,6 +414,11 @@ def test_read_reactions_failures_name_the_csm_and_slacks_error(fake, slack, wait
     fake.rate_limit("conversations.history", retry_after="3")
     assert slack.read_reactions(channel, 0, ANA) == {}
     assert waits == [3.0]
+    # An answer without its messages is never read as "no reactions" (contract §8).
+    fake.fail_next("/api/conversations.history", 200, body={"ok": True, "has_more": False})
+    with pytest.raises(DeliveryError, match=f"failed for {ANA}: answered in a shape esd "
+                                            "cannot read"):
+        slack.read_reactions(channel, 0, ANA)
 
 
 # -- the fake against Slack's own OpenAPI document ----------------------------------------
