@@ -78,6 +78,8 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
     the run, deliver what is not yet delivered. Missed CSMs' digests go to `fallback`
     and the result exits 4 naming them, after the others were delivered."""
     with RunLock(state) as lock:
+        if on_source:
+            on_source("Slack reactions")
         reactions = read_outcomes(state, messenger, settings.as_of, renew=lock.renew)
         portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
         history = state.strong_history(settings.as_of, settings.window_days)
