@@ -13,10 +13,11 @@ import jsonschema
 import pytest
 from conftest import fake_fixture
 from fakes.slack import TOKEN, FakeSlack
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from esd.delivery.mrkdwn import to_blocks
-from esd.delivery.slack import EVENT_TYPE, POST_ATTEMPTS, SlackDelivery
+from esd.delivery.slack import EVENT_TYPE, POST_ATTEMPTS, SlackDelivery, SlackMessage
 from esd.errors import DeliveryError, InputError
 
 SPEC = Path(__file__).parent / "data" / "api-specs" / "slack" / "slack_web_openapi_v2.json"
@@ -325,13 +326,99 @@ def test_no_error_message_carries_the_token(fake, slack):
 
 def test_from_env_needs_the_token_and_honours_the_url(fake):
     for env in ({}, {"SLACK_BOT_TOKEN": "  "}):
-        with pytest.raises(InputError, match="SLACK_BOT_TOKEN is not set"):
+        with pytest.raises(InputError, match="SLACK_BOT_TOKEN is not set") as caught:
             SlackDelivery.from_env(env)
+        # Every scope esd uses, reading reactions included (contract §8, §12).
+        assert ("(scopes users:read, users:read.email, im:write, chat:write, im:history, "
+                "reactions:read)") in str(caught.value)
     assert SlackDelivery.from_env({"SLACK_BOT_TOKEN": TOKEN}).client.base_url == \
         "https://slack.com/api/"
     slack = SlackDelivery.from_env({"SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.url + "/api"})
     assert slack.client.base_url == fake.url + "/api/"
     assert slack.dm_channel(ANA) == fake.channel_of(ANA)
+
+
+# -- reading reactions (contract §12) --------------------------------------------------
+
+def post_signals(slack: SlackDelivery, channel: str, ids: list[str]) -> dict[str, str]:
+    """A digest's header part, then one message per signal id; id -> ts ("" for the
+    header)."""
+    total = len(ids) + 1
+    posted = {}
+    for part, sid in enumerate(["", *ids], start=1):
+        extra = {"signal": sid} if sid else {}
+        message = SlackMessage(to_blocks(f"# Signal {sid or 'header'}")[0], f"s {sid}")
+        posted[sid] = slack.post_part(channel, message,
+                                      {**marker(), "part": part, "parts": total, **extra}, 0)
+    return posted
+
+
+def react(fake: FakeSlack, email: str, ts: str, *names: str) -> None:
+    """The CSM reacts with their own token, as in the Slack app."""
+    person = WebClient(token=fake.user_token(email), base_url=fake.url + "/api/")
+    for name in names:
+        person.reactions_add(channel=fake.channel_of(email), timestamp=ts, name=name)
+
+
+def test_read_reactions_maps_verdicts_on_signal_messages_in_one_request(fake, slack):
+    channel = slack.dm_channel(ANA)
+    ts = post_signals(slack, channel, ["s1conv", "s2nois", "s3both", "s4tone", "s5eyes",
+                                       "s6none", "s7heav"])
+    other = slack.client.chat_postMessage(channel=channel, text="not esd's")["ts"]
+    react(fake, ANA, ts["s1conv"], "white_check_mark", "tada")
+    react(fake, ANA, ts["s2nois"], "x")
+    react(fake, ANA, ts["s3both"], "white_check_mark", "x")  # says neither: skipped
+    react(fake, ANA, ts["s4tone"], "white_check_mark::skin-tone-4")
+    react(fake, ANA, ts["s5eyes"], "eyes")
+    react(fake, ANA, ts["s7heav"], "heavy_check_mark")
+    react(fake, ANA, ts[""], "x")  # the header carries no signal
+    react(fake, ANA, other, "white_check_mark")  # not a message of esd's
+    before = sum(slack.requests.values())
+
+    seen = slack.read_reactions(channel, float(ts[""]) - 1, ANA)
+
+    assert seen == {"s1conv": "converted", "s2nois": "noise", "s4tone": "converted",
+                    "s7heav": "converted"}
+    assert sum(slack.requests.values()) - before == 1
+    assert methods(fake)[-1] == ("conversations.history", 200)
+    # Reactions are absent from a message with none, as in Slack.
+    assert "reactions" not in next(m for m in fake.messages(channel) if m["ts"] == ts["s6none"])
+
+
+def test_read_reactions_pages_and_starts_at_oldest(fake, slack):
+    channel = slack.dm_channel(ANA)
+    ts = post_signals(slack, channel, [f"sig{i}" for i in range(5)])
+    for i in range(5):
+        react(fake, ANA, ts[f"sig{i}"], "x" if i % 2 else "white_check_mark")
+    fake.history_page_size = 2
+    before = slack.requests["conversations.history"]
+
+    seen = slack.read_reactions(channel, float(ts[""]) - 1, ANA)
+    assert seen == {f"sig{i}": "noise" if i % 2 else "converted" for i in range(5)}
+    assert slack.requests["conversations.history"] - before == 3  # 6 messages, 2 a page
+    assert slack.read_reactions(channel, float(ts["sig2"]), ANA) == {
+        "sig3": "noise", "sig4": "converted"}  # `oldest` is exclusive
+
+
+def test_read_reactions_failures_name_the_csm_and_slacks_error(fake, slack, waits):
+    channel = slack.dm_channel(ANA)
+    fake.revoke("im:history")
+    with pytest.raises(DeliveryError) as caught:
+        slack.read_reactions(channel, 0, ANA)
+    assert str(caught.value).startswith(
+        f"Slack conversations.history failed for {ANA}: missing_scope (the app needs the "
+        "im:history scope; ")
+    fake.scopes.add("im:history")
+    with pytest.raises(DeliveryError, match=f"failed for {ANA}: channel_not_found"):
+        slack.read_reactions("D0GONE0000", 0, ANA)  # not tolerated here, unlike find_parts
+    fake.rate_limit("conversations.history", retry_after="3")
+    assert slack.read_reactions(channel, 0, ANA) == {}
+    assert waits == [3.0]
+    # An answer without its messages is never read as "no reactions" (contract §8).
+    fake.fail_next("/api/conversations.history", 200, body={"ok": True, "has_more": False})
+    with pytest.raises(DeliveryError, match=f"failed for {ANA}: answered in a shape esd "
+                                            "cannot read"):
+        slack.read_reactions(channel, 0, ANA)
 
 
 # -- the fake against Slack's own OpenAPI document ----------------------------------------
@@ -416,6 +503,30 @@ def test_fake_and_client_speak_slacks_documented_wire_format(fake, slack, spec):
         SlackDelivery(TOKEN, fake.url + "/api/").dm_channel(TOM)
     with pytest.raises(SlackApiError, match="invalid_blocks"):
         slack.client.chat_postMessage(channel=channel, text="t", blocks=[SECTION] * 51)
+    signal_ts = post_signals(slack, channel, ["s1conv"])["s1conv"]
+    person = WebClient(token=fake.user_token(ANA), base_url=fake.url + "/api/")
+    for name in ("white_check_mark", "x", "eyes::skin-tone-2"):
+        person.reactions_add(channel=channel, timestamp=signal_ts, name=name)
+    person.reactions_remove(channel=channel, timestamp=signal_ts, name="x")
+    slack.client.reactions_get(channel=channel, timestamp=signal_ts, full=True)
+    fake.history_page_size = 100
+    assert slack.read_reactions(channel, 0, ANA) == {"s1conv": "converted"}
+    for call, error in (
+            (lambda: person.reactions_add(channel=channel, timestamp=signal_ts,
+                                          name="white_check_mark"), "already_reacted"),
+            (lambda: person.reactions_remove(channel=channel, timestamp=signal_ts,
+                                             name="x"), "no_reaction"),
+            (lambda: slack.client.reactions_get(channel=channel, timestamp="1.000001"),
+             "message_not_found")):
+        with pytest.raises(SlackApiError, match=error):
+            call()
+    fake.revoke("im:history")
+    with pytest.raises(DeliveryError, match="missing_scope"):
+        slack.read_reactions(channel, 0, ANA)
+    reacted = [body for req, resp in fake.exchanges for body in [resp.body]
+               if req.path.endswith("conversations.history") and body.get("ok")
+               and any("reactions" in m for m in body["messages"])]
+    assert reacted  # the schema below checked messages carrying reactions
     checked = set()
     for request, response in fake.exchanges:
         method = request.path.removeprefix("/api/")
@@ -423,7 +534,9 @@ def test_fake_and_client_speak_slacks_documented_wire_format(fake, slack, spec):
         _check_response(spec, method, response.body)
         checked.add((method, response.body["ok"]))
     assert checked == {(m, ok) for m in ("users.lookupByEmail", "conversations.open",
-                                         "chat.postMessage", "conversations.history")
+                                         "chat.postMessage", "conversations.history",
+                                         "reactions.add", "reactions.remove",
+                                         "reactions.get")
                        for ok in (True, False)}
 
 

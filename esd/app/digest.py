@@ -1,5 +1,6 @@
 """esd dry-run and esd run: every CSM's digest for the window, written to a folder or
-delivered as Slack DMs exactly once (contract §1, §5, §7, §11)."""
+delivered as Slack DMs exactly once (contract §1, §5, §7, §11); esd run first records
+the CSMs' reactions on the strong signals of the last five weeks (§12)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from esd.app.inputs import display_path, extractor_for, load_inputs
 from esd.app.settings import Settings
 from esd.delivery.folder import write_atomically
 from esd.delivery.ledger import Messenger, Outcome, deliver, missed_error, write_fallback
+from esd.delivery.reactions import ReactionsRead, read_outcomes
 from esd.delivery.runlock import RunLock
 from esd.extractors.base import Extractor, Progress
 from esd.models import Portfolio, RunResult
@@ -29,12 +31,14 @@ from esd.state import State
 @dataclass
 class DigestResult:
     """A built week: the pipeline's result and every file of the output folder; for
-    esd run also the delivery outcome. `error` explains a non-zero `exit_code`."""
+    esd run also the reactions read and the delivery outcome. `error` explains a
+    non-zero `exit_code`."""
 
     run: RunResult
     files: dict[str, str]
     out: Path | None = None  # where dry-run wrote the files
     delivery: Outcome | None = None
+    reactions: ReactionsRead | None = None
     exit_code: int = 0
     error: str | None = None
 
@@ -78,11 +82,15 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
         on_source: Callable[[str], None] | None = None,
         signals_target: signals.SignalsTarget | None = None) -> DigestResult:
     """The weekly job, holding the store's delivery lock (RunLocked, exit 5, when
-    another run holds it): build every digest, replace the window's rows of the signals
-    table (when there is one), record the run, deliver what is not yet delivered.
-    Missed CSMs' digests go to `fallback` and the result exits 4 naming them, after the
-    others were delivered."""
+    another run holds it): record the reactions on the last five weeks' signals (a DM
+    Slack will not let esd read is a warning, never a stop), build every digest, replace
+    the window's rows of the signals table (when there is one), record the run, deliver
+    what is not yet delivered. Missed CSMs' digests go to `fallback` and the result
+    exits 4 naming them, after the others were delivered."""
     with RunLock(state) as lock:
+        if on_source:
+            on_source("Slack reactions")
+        reactions = read_outcomes(state, messenger, settings.as_of, renew=lock.renew)
         portfolio, refs = load_inputs(settings, on_source, segmentation_required=False)
         history = state.strong_history(settings.as_of, settings.window_days)
         with extractor_for(settings, refs, state) as extractor:
@@ -94,11 +102,11 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
         record_quarter(state, portfolio, refs, result)
         outcome = deliver(result, files, state, messenger, resend=resend, renew=lock.renew)
     if not outcome.missed:
-        return DigestResult(result, files, delivery=outcome)
+        return DigestResult(result, files, delivery=outcome, reactions=reactions)
     folder = write_fallback(fallback, settings.as_of, files, outcome.missed)
     error = missed_error(outcome.missed, folder)
-    return DigestResult(result, files, delivery=outcome, exit_code=error.exit_code,
-                        error=str(error))
+    return DigestResult(result, files, delivery=outcome, reactions=reactions,
+                        exit_code=error.exit_code, error=str(error))
 
 
 def build(settings: Settings, portfolio: Portfolio, refs: References,

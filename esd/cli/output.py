@@ -107,6 +107,24 @@ def print_delivery(done: DigestResult) -> None:
         + f" for the week ending {done.run.as_of.date()}.")
 
 
+def print_reactions(done: DigestResult, quiet: bool) -> None:
+    """What esd run read from the CSMs' reactions (contract §12): one line unless quiet,
+    and every DM it could not read as a warning, quiet or not (nothing silently lost)."""
+    read = done.reactions
+    if read is None:
+        return
+    for warning in read.warnings:
+        err_console.print(f"warning: {warning}", soft_wrap=True, markup=False)
+    if quiet or not (read.dms or read.warnings):
+        return
+    counts = read.counts()
+    split = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    out_console.print(
+        f"Read reactions in {_n(read.dms, 'DM')} ({_n(read.requests, 'request')}): "
+        + (f"{_n(len(read.recorded), 'new outcome')} recorded ({split})."
+           if read.recorded else "no new outcomes."), soft_wrap=True)
+
+
 def print_coverage(report: CoverageReport) -> None:
     data, status = report.data, report.status
     out_console.print(f"CSM call coverage: {data['coverage_pct']:.1f}% "

@@ -32,6 +32,7 @@ from esd.cli.output import (
     print_coverage,
     print_delivery,
     print_digests,
+    print_reactions,
 )
 from esd.errors import EsdError
 
@@ -86,8 +87,10 @@ def run(
 ) -> None:
     """Build every CSM's digest and send each as a personal Slack DM, once per window.
 
-    Reads the live sources (or --input-dir), records the run in the state database, and
-    skips CSMs already delivered for the window or an overlapping one. If some
+    First records the CSMs' reactions on the strong signals of the last five weeks
+    (:white_check_mark: converted, :x: noise; a DM Slack will not let esd read is a
+    warning). Reads the live sources (or --input-dir), records the run in the state
+    database, and skips CSMs already delivered for the window or an overlapping one. If some
     deliveries fail, the others still go out, the missed digests are written to
     --fallback, the run exits 4 naming who was missed, and the next run for the same
     window sends only those (of a digest cut short, only its missing messages). Only
@@ -107,6 +110,7 @@ def run(
                                      progress.reading if progress else None, signals_table)
     except EsdError as exc:
         fail(exc)
+    print_reactions(done, quiet)
     outcome = done.delivery
     for email, window in outcome.overlapped if outcome else ():
         # Said even when quiet: a CSM who got nothing should be explained (contract §6).

@@ -18,7 +18,7 @@ goes to the fallback folder, and the run ends with exit 4 naming who was missed 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,10 @@ RECONCILE_LOOKBACK = timedelta(days=8)
 
 
 class Messenger(Protocol):
-    """What delivery needs from Slack (esd.delivery.slack.SlackDelivery)."""
+    """What delivery and the reading of reactions need from Slack
+    (esd.delivery.slack.SlackDelivery)."""
+
+    requests: Mapping[str, int]  # method -> HTTP requests sent so far, retries included
 
     def dm_channel(self, email: str) -> str: ...
 
@@ -45,6 +48,11 @@ class Messenger(Protocol):
     def post_part(self, channel: str, message: Any, marker: dict, oldest: float) -> str: ...
 
     def find_parts(self, channel: str, marker: dict, oldest: float) -> dict[int, str]: ...
+
+    def read_reactions(self, channel: str, oldest: float, email: str) -> dict[str, str]:
+        """signal id -> outcome its message's reaction says, for the messages in the DM
+        `channel` after `oldest` (esd.delivery.reactions)."""
+        ...
 
 
 @dataclass

@@ -4,8 +4,10 @@
 `WebClient`: `users.lookupByEmail` (or `esd.toml [slack.users]`) then `conversations.open`
 for the DM channel, `chat.postMessage` for each message of the digest,
 `conversations.history` to find the messages an earlier attempt may already have
-posted. Every message carries Slack message metadata (`event_type` "esd_digest", the
-marker plus `part`/`parts` as payload), which is what `find_parts` looks for.
+posted, and to read the CSMs' reactions on delivered signals (`read_reactions`, contract
+§12). Every message carries Slack message metadata (`event_type` "esd_digest", the
+marker plus `part`/`parts`, and `signal` on a strong signal's own message, as payload),
+which is what `find_parts` and `read_reactions` look for.
 
 Slack answers application errors with HTTP 200 and `ok: false`; slack_sdk raises
 `SlackApiError` for those and for any non-200 status. slack_sdk's own retries are off
@@ -23,7 +25,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +35,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from esd.config import MAX_WAIT_S, TOML, http_settings
 from esd.delivery.mrkdwn import fallback_text, signal_sections, to_blocks
+from esd.delivery.reactions import verdicts
+from esd.delivery.slack_answers import (
+    EVENT_TYPE,
+    as_int,
+    describe,
+    esd_payload,
+    header,
+    same_digest,
+)
 from esd.errors import DeliveryError, InputError, PostUnknown, SourceError
 from esd.paging import follow_cursor, iter_pages
 from esd.redact import redact_text
@@ -40,26 +52,16 @@ from esd.retry import Retriable, make_retrying, retry_after_seconds
 log = logging.getLogger("esd.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
-EVENT_TYPE = "esd_digest"
 HISTORY_PAGE = 100
 NEXT_PAGE = follow_cursor(("response_metadata", "next_cursor"), "cursor")
 RATE_LIMIT_RETRIES = 3
 POST_ATTEMPTS = 3  # tries of one message whose earlier tries' fate was unknown
 TIMEOUT_SECONDS = 30
+# The bot token's scopes: find each CSM by email, open the DM, post, and read the DM's
+# history (reconciliation, and the reactions on delivered signals, contract §12).
+SCOPES = ("users:read", "users:read.email", "im:write", "chat:write", "im:history",
+          "reactions:read")
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-
-# What to tell the operator for the errors a misconfigured app meets first.
-_HINTS = {
-    "users_not_found": "no Slack user has this email",
-    "invalid_auth": "SLACK_BOT_TOKEN was rejected",
-    "not_authed": "SLACK_BOT_TOKEN was rejected",
-    "account_inactive": "the bot token belongs to a deactivated app or user",
-    "token_revoked": "SLACK_BOT_TOKEN was revoked",
-    "ratelimited": "Slack kept rate-limiting after retries",
-    "channel_not_found": "the DM channel is gone or the bot cannot see it",
-    "cannot_dm_bot": "the email belongs to a bot user",
-    "user_disabled": "the Slack user is deactivated",
-}
 
 
 class _SdkFilter(logging.Filter):
@@ -106,6 +108,7 @@ class SlackDelivery:
         self.sleep = sleep
         self._host = urlsplit(base_url).netloc or base_url
         self._channels: dict[str, str] = {}  # email -> DM channel id
+        self.requests: Counter[str] = Counter()  # method -> HTTP requests sent, retries too
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], toml: Mapping[str, Any] | None = None
@@ -116,8 +119,8 @@ class SlackDelivery:
         if not token:
             raise InputError(
                 "SLACK_BOT_TOKEN is not set: esd run needs a Slack bot token (scopes "
-                "users:read, users:read.email, im:write, chat:write, im:history) to DM "
-                "each CSM. Use esd dry-run to write the digests without posting.")
+                f"{', '.join(SCOPES)}) to DM each CSM and read their reactions. Use esd "
+                "dry-run to write the digests without posting.")
         toml = toml or {}
         return cls(token, (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL,
                    max_wait_s=http_settings(toml).max_wait_s, users=_users(toml.get("slack")))
@@ -221,33 +224,53 @@ class SlackDelivery:
         complete = 1 in found and all(p in found for p in range(1, wanted + 1))
         return found[1] if complete else None
 
+    def read_reactions(self, channel: str, oldest: float, email: str) -> dict[str, str]:
+        """signal id -> outcome (converted or noise) for every message of esd's in the DM
+        `channel` since `oldest` that carries one strong signal and a verdict reaction
+        (esd.delivery.reactions). One paged conversations.history walk: one request per
+        CSM for weeks of digests, where reactions.get would take one per signal."""
+        seen, ambiguous = verdicts(self._history(channel, oldest, email))
+        if ambiguous:
+            log.info("%s reacted both ways on %s: not recorded", email, ", ".join(ambiguous))
+        return seen
+
     def _scan(self, channel: str, marker: dict, oldest: float) -> tuple[dict[int, str], int]:
         """The digest's messages found (part -> ts) and how many parts they say it has."""
-        email = str(marker.get("owner", channel))
         parts: dict[int, str] = {}
         wanted = 1
+        email = str(marker.get("owner", channel))
+        for message in self._history(channel, oldest, email, tolerate={"channel_not_found"}):
+            payload = esd_payload(message)
+            if payload is not None and same_digest(payload, marker):
+                parts.setdefault(as_int(payload.get("part"), 1), message["ts"])
+                wanted = max(wanted, as_int(payload.get("parts"), 1))
+        return parts, wanted
 
+    def _history(self, channel: str, oldest: float, email: str,
+                 tolerate: Collection[str] = ()) -> Iterator[dict]:
+        """Every message of `channel` after `oldest`, newest first, metadata included
+        (a tolerated error code: none). An answer esd cannot read, a cursor that does
+        not advance and the page cap are DeliveryErrors naming `email`."""
         def history(request: dict) -> dict | None:
             response = self._call(email, "conversations.history",
                                   self.client.conversations_history, **request,
-                                  tolerate={"channel_not_found"})
+                                  tolerate=tolerate)
             return None if response is None else response.data
 
         first = {"channel": channel, "oldest": f"{oldest:.6f}", "limit": HISTORY_PAGE,
                  "include_all_metadata": True, "cursor": None}
-        pages = iter_pages(history, first, NEXT_PAGE, source="slack",
-                           endpoint="conversations.history")
         try:
-            for page in pages:
-                for message in page.get("messages") or []:
-                    payload = _payload(message)
-                    if payload is not None and _same_digest(payload, marker):
-                        parts.setdefault(_int(payload.get("part"), 1), message["ts"])
-                        wanted = max(wanted, _int(payload.get("parts"), 1))
-        except SourceError as exc:  # a cursor that does not advance, or the page cap
+            for page in iter_pages(history, first, NEXT_PAGE, source="slack",
+                                   endpoint="conversations.history"):
+                messages = page.get("messages")
+                if not isinstance(messages, list) or not all(
+                        isinstance(m, dict) and isinstance(m.get("ts"), str) for m in messages):
+                    raise SourceError("answered in a shape esd cannot read (messages is not "
+                                      "a list of messages with a ts)")
+                yield from messages
+        except SourceError as exc:  # a cursor that does not advance, the page cap
             raise DeliveryError(f"Slack conversations.history failed for {email}: {exc}",
                                 source="slack", endpoint="conversations.history") from None
-        return parts, wanted
 
     def _call(self, csm: str, method: str, fn: Any, /, *, tolerate: Collection[str] = (),
               write: bool = False, **kwargs: Any) -> Any:
@@ -256,6 +279,7 @@ class SlackDelivery:
         naming the CSM (PostUnknown when a write may have landed), except the Slack
         error codes in `tolerate`, which return None."""
         for attempt in range(self.rate_limit_retries + 2):
+            self.requests[method] += 1
             try:
                 return fn(**kwargs)
             except SlackApiError as exc:
@@ -269,7 +293,7 @@ class SlackDelivery:
                         self.sleep(wait)
                         continue
                 kind = PostUnknown if write and response.status_code >= 500 else DeliveryError
-                raise kind(_describe(csm, method, response), source="slack",
+                raise kind(describe(csm, method, response), source="slack",
                            endpoint=method) from None
             except (SlackClientError, OSError) as exc:
                 if not write and attempt == 0:
@@ -280,7 +304,7 @@ class SlackDelivery:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _rate_limit_wait(self, csm: str, method: str, response: Any) -> float:
-        raw = _header(response.headers, "retry-after")
+        raw = header(response.headers, "retry-after")
         wait = retry_after_seconds(raw)
         if wait is not None and wait <= self.max_wait_s:
             return wait
@@ -290,54 +314,6 @@ class SlackDelivery:
         raise DeliveryError(f"Slack {method} failed for {csm}: rate-limited with Retry-After "
                             f"{shown}, {why}", source="slack", endpoint=method,
                             field="Retry-After")
-
-
-def _describe(csm: str, method: str, response: Any) -> str:
-    status = getattr(response, "status_code", None)
-    data = getattr(response, "data", None)
-    data = data if isinstance(data, dict) else {}
-    error = data.get("error")
-    # A non-JSON answer (an HTML page from the edge) comes back from slack_sdk as a long
-    # "error" sentence; only Slack's own short codes are worth repeating.
-    code = error if isinstance(error, str) and re.fullmatch(r"\w{1,60}", error) else None
-    details = []
-    if code and status and status != 200:
-        details.append(f"HTTP {status}")
-    if code in _HINTS:
-        details.append(_HINTS[code])
-    if code == "missing_scope" and isinstance(data.get("needed"), str):
-        details.append(f"the app needs the {data['needed']} scope")
-    what = code or (f"HTTP {status}" if status else "an unexpected answer")
-    return f"Slack {method} failed for {csm}: {what}" + (
-        f" ({'; '.join(details)})" if details else "")
-
-
-def _payload(message: dict) -> dict | None:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload")
-    if metadata.get("event_type") == EVENT_TYPE and isinstance(payload, dict):
-        return payload
-    return None
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _same_digest(payload: dict, marker: dict) -> bool:
-    return (payload.get("week") == marker.get("week")
-            and payload.get("owner") == marker.get("owner")
-            and _int(payload.get("gen"), 0) == _int(marker.get("gen"), 0))
-
-
-def _header(headers: Any, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value[0] if isinstance(value, list) and value else str(value)
-    return None
 
 
 def _without_userinfo(url: str) -> str:

@@ -1,30 +1,36 @@
 """A fake Slack Web API (../shared/api-notes.md §6) for esd's delivery.
 
-Serves `users.lookupByEmail`, `conversations.open`, `chat.postMessage` and
-`conversations.history` under `/api/` (GET or POST, query, form or JSON arguments, as
-slack_sdk sends them), in the shapes of
-../shared/api-specs/slack/slack_web_openapi_v2.json. Point slack_sdk at it with
-`base_url=fake.url + "/api/"`.
+Serves `users.lookupByEmail`, `conversations.open`, `chat.postMessage`,
+`conversations.history`, `reactions.add`, `reactions.remove` and `reactions.get` under
+`/api/` (GET or POST, query, form or JSON arguments, as slack_sdk sends them), in the
+shapes of ../shared/api-specs/slack/slack_web_openapi_v2.json. Point slack_sdk at it
+with `base_url=fake.url + "/api/"`.
 
-Like Slack, it checks the bearer token first and answers application errors with HTTP
+Like Slack, it checks the bearer token first, then the bot token's scopes
+(`missing_scope` naming the one `needed`), and answers application errors with HTTP
 200 and `{"ok": false, "error": ...}`; `chat.postMessage` enforces the block limits a
 real workspace does (50 blocks, section text ≤ 3,000, header ≤ 150, ~13k of block text
 in all, `text` ≤ 40,000) and keeps every message, metadata included, per channel;
-`conversations.history` pages newest first with `response_metadata.next_cursor`.
+`conversations.history` pages newest first with `response_metadata.next_cursor`. A
+message's `reactions` (`[{name, users, count}]`) is absent while it has none, as in
+Slack. The CSM reacts with their own user token (`user_token(email)`), as a person in
+the Slack app would.
 
 Knobs besides FakeAPI's: `rate_limit(method, retry_after)` (429 with an integer
 Retry-After), `server_error(method, after=n)` (an HTML 500 from Slack's edge, optionally
-once n calls have gone through), `fail_user(email, error, method)`, `delete(channel,
-ts)`, `history_page_size`, `drop_after_store(times, after)` (chat.postMessage stores
-the message, then closes the connection without answering), `on_post` (a hook called
-with ("before" | "after", n) around the n-th stored post: the fault tests SIGKILL the
-client there); read what was posted with `messages(channel)` or
-`messages_to(email)`. `exchanges` holds every (request, response) pair.
+once n calls have gone through), `fail_user(email, error, method)`, `revoke(scope)`
+(the bot token loses a scope), `forget_channel(email)`, `delete(channel, ts)`, `history_page_size`,
+`drop_after_store(times, after)` (chat.postMessage stores the message, then closes the
+connection without answering), `on_post` (a hook called with ("before" | "after", n)
+around the n-th stored post: the fault tests SIGKILL the client there); read what was
+posted with `messages(channel)` or `messages_to(email)`. `exchanges` holds every
+(request, response) pair.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import threading
@@ -39,8 +45,14 @@ TOKEN = "xoxb-1111-2222-fakeslacktoken"
 TEAM_ID = "T0ESDTEAM1"
 BOT_USER_ID = "U0ESDBOT1"
 BOT_ID = "B0ESDBOT01"
-METHODS = ("users.lookupByEmail", "conversations.open", "chat.postMessage",
-           "conversations.history")
+# Each method and the scope it needs (api-notes §6; reactions.add/remove act as a user).
+SCOPE_OF = {"users.lookupByEmail": "users:read.email", "conversations.open": "im:write",
+            "chat.postMessage": "chat:write", "conversations.history": "im:history",
+            "reactions.add": "reactions:write", "reactions.remove": "reactions:write",
+            "reactions.get": "reactions:read"}
+METHODS = tuple(SCOPE_OF)
+BOT_SCOPES = frozenset({"users:read", "users:read.email", "im:write", "chat:write",
+                        "im:history", "reactions:read"})
 MAX_BLOCKS = 50
 SECTION_TEXT_MAX = 3_000
 HEADER_TEXT_MAX = 150
@@ -88,8 +100,10 @@ class FakeSlack(FakeAPI):
         self._drops: list[int] = []  # posts to let through before each dropped one
         self.on_post: Callable[[str, int], None] | None = None
         self.posts = 0  # chat.postMessage calls that stored a message
+        self.scopes = set(BOT_SCOPES)  # what the bot token was granted
         for method, handler in zip(METHODS, (self._lookup, self._open, self._post,
-                                             self._history), strict=True):
+                                             self._history, self._react, self._unreact,
+                                             self._reactions), strict=True):
             self.route("GET", path(method))(handler)
             self.route("POST", path(method))(handler)
 
@@ -108,6 +122,7 @@ class FakeSlack(FakeAPI):
             self._drops.clear()
             self.on_post = None
             self.posts = 0
+            self.scopes = set(BOT_SCOPES)
 
     def rate_limit(self, method: str, retry_after: str = "0", times: int = 1) -> None:
         """The next `times` calls of `method` get 429 with `Retry-After: retry_after`."""
@@ -127,6 +142,22 @@ class FakeSlack(FakeAPI):
         with self._state:
             self._drops = [after] + [0] * (times - 1)
 
+    def revoke(self, scope: str) -> None:
+        """The bot token no longer has `scope` (an app installed before it was added)."""
+        with self._state:
+            self.scopes.discard(scope)
+
+    def forget_channel(self, email: str) -> None:
+        """The DM with `email` is gone, messages and all (history: channel_not_found);
+        conversations.open starts it afresh."""
+        with self._state:
+            channel = self._channels.pop(self.users[email], None)
+            self._messages.pop(channel, None)
+
+    def user_token(self, email: str) -> str:
+        """The token of the person with `email`: their reactions.add is their own."""
+        return f"xoxp-{self.users[email]}-fakeusertoken"
+
     def delete(self, channel: str, ts: str) -> None:
         """Remove a message, as chat.delete (or the user) would."""
         with self._state:
@@ -140,9 +171,9 @@ class FakeSlack(FakeAPI):
             self._user_errors[(method, email)] = error
 
     def messages(self, channel: str) -> list[dict]:
-        """What was posted to `channel`, oldest first (metadata included)."""
+        """What was posted to `channel`, oldest first (metadata and reactions included)."""
         with self._state:
-            return [dict(m) for m in self._messages.get(channel, [])]
+            return copy.deepcopy(self._messages.get(channel, []))
 
     def channel_of(self, email: str) -> str | None:
         with self._state:
@@ -155,13 +186,20 @@ class FakeSlack(FakeAPI):
     # -- transport ---------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
-        if auth == f"Bearer {self.token}":
+        needed = SCOPE_OF.get(request.path.removeprefix("/api/"))
+        if auth == f"Bearer {self.token}" and (needed is None or needed in self.scopes):
             self._arm_server_error(request.path)
             response = super().handle(request)
-        else:  # Slack checks the token before anything else
+        elif self._actor(request) is not None and auth != f"Bearer {self.token}":
+            response = super().handle(request)  # a person's own token
+        else:  # Slack checks the token, then its scopes, before anything else
             with self._lock:
                 self.log.append(request)
-            response = _error("invalid_auth" if auth else "not_authed")
+            if auth == f"Bearer {self.token}":
+                response = _error("missing_scope", needed=needed,
+                                  provided=",".join(sorted(self.scopes)))
+            else:
+                response = _error("invalid_auth" if auth else "not_authed")
         with self._lock:
             self.exchanges.append((request, response))
         return response
@@ -181,7 +219,7 @@ class FakeSlack(FakeAPI):
 
     # -- methods -----------------------------------------------------------------
     def _lookup(self, request: Request, _: dict) -> Response:
-        email = _args(request).get("email")
+        email = request_args(request).get("email")
         if not email:
             return _error("invalid_arguments")
         if error := self._user_error("users.lookupByEmail", email):
@@ -207,7 +245,7 @@ class FakeSlack(FakeAPI):
         })
 
     def _open(self, request: Request, _: dict) -> Response:
-        args = _args(request)
+        args = request_args(request)
         users = [u for u in str(args.get("users") or "").split(",") if u]
         if not users:
             return _error("users_list_not_supplied")
@@ -228,7 +266,7 @@ class FakeSlack(FakeAPI):
         return _ok(channel={"id": channel}, **extra)
 
     def _post(self, request: Request, _: dict) -> Response:
-        args = _args(request)
+        args = request_args(request)
         channel = args.get("channel")
         with self._state:
             exists = channel in self._messages
@@ -277,10 +315,11 @@ class FakeSlack(FakeAPI):
         return _ok(channel=channel, ts=message["ts"], message=dict(message))
 
     def _history(self, request: Request, _: dict) -> Response:
-        args = _args(request)
+        args = request_args(request)
         channel = args.get("channel")
         with self._state:
-            stored = list(self._messages.get(channel, [])) if channel in self._messages else None
+            stored = (copy.deepcopy(self._messages[channel]) if channel in self._messages
+                      else None)
         if stored is None:
             return _error("channel_not_found")
         inclusive = _truthy(args.get("inclusive"))
@@ -309,6 +348,78 @@ class FakeSlack(FakeAPI):
         return _ok(messages=messages, has_more=more, pin_count=0, channel_actions_ts=None,
                    channel_actions_count=0, response_metadata={"next_cursor": next_cursor})
 
+    def _react(self, request: Request, _: dict) -> Response:
+        """reactions.add: the token's user reacts with `name` on a message."""
+        args = request_args(request)
+        name, user = args.get("name"), self._actor(request)
+        if not name:
+            return _error("invalid_name")
+        with self._state:
+            message = self._message(args)
+            if isinstance(message, Response):
+                return message
+            reactions = message.setdefault("reactions", [])
+            entry = next((r for r in reactions if r["name"] == name), None)
+            if entry is None:
+                entry = {"name": name, "users": [], "count": 0}
+                reactions.append(entry)
+            if user in entry["users"]:
+                return _error("already_reacted")
+            entry["users"].append(user)
+            entry["count"] += 1
+        return _ok()
+
+    def _unreact(self, request: Request, _: dict) -> Response:
+        """reactions.remove: the token's user takes their `name` reaction back."""
+        args = request_args(request)
+        name, user = args.get("name"), self._actor(request)
+        if not name:
+            return _error("invalid_name")
+        with self._state:
+            message = self._message(args)
+            if isinstance(message, Response):
+                return message
+            reactions = message.get("reactions", [])
+            entry = next((r for r in reactions if r["name"] == name), None)
+            if entry is None or user not in entry["users"]:
+                return _error("no_reaction")
+            entry["users"].remove(user)
+            entry["count"] -= 1
+            message["reactions"] = [r for r in reactions if r["count"]]
+            if not message["reactions"]:
+                del message["reactions"]  # absent when none, as Slack does
+        return _ok()
+
+    def _reactions(self, request: Request, _: dict) -> Response:
+        """reactions.get for a message (the full users list, as with `full=true`)."""
+        args = request_args(request)
+        with self._state:
+            message = self._message(args)
+            if isinstance(message, Response):
+                return message
+            found = copy.deepcopy(message)
+        found.pop("metadata", None)  # reactions.get does not carry message metadata
+        return _ok(type="message", channel=args["channel"], message=found)
+
+    def _message(self, args: dict) -> dict | Response:
+        """The stored message `channel`/`timestamp` name, or Slack's error (hold
+        `_state`)."""
+        channel, ts = args.get("channel"), args.get("timestamp")
+        if not channel or not ts:
+            return _error("no_item_specified")
+        found = next((m for m in self._messages.get(channel, []) if m["ts"] == ts), None)
+        return _error("message_not_found") if found is None else found
+
+    def _actor(self, request: Request) -> str | None:
+        """The user a token acts for: the bot's, or a person's own (`user_token`)."""
+        auth = request.headers.get("authorization", "")
+        if auth == f"Bearer {self.token}":
+            return BOT_USER_ID
+        with self._state:
+            known = set(self.users.values())
+        user = auth.removeprefix("Bearer xoxp-").removesuffix("-fakeusertoken")
+        return user if auth.startswith("Bearer xoxp-") and user in known else None
+
     def _user_error(self, method: str, email: str | None) -> str | None:
         with self._state:
             return self._user_errors.get((method, email or ""))
@@ -319,7 +430,7 @@ class FakeSlack(FakeAPI):
         return next((e for e, u in self.users.items() if u == user), None)
 
 
-def _args(request: Request) -> dict[str, Any]:
+def request_args(request: Request) -> dict[str, Any]:
     """Query string, then the form or JSON body, as one dict (slack_sdk sends form for
     most methods and JSON for chat.postMessage)."""
     args: dict[str, Any] = {k: v[0] for k, v in request.query.items()}
