@@ -830,6 +830,11 @@ class Taxonomy:
             if m and sku:
                 label = m.group(1).strip().lower()
                 continue
+            if m and label in ("guard", "not conditional"):
+                # The guard section's Not conditional list exempts phrases; it is no guard.
+                label = "not conditional" if m.group(1).strip().lower() == \
+                    "not conditional" else "guard"
+                continue
             quoted = re.findall(r'"([^"]+)"', line)
             ticks = [t.lower() for t in re.findall(r"`([^`]+)`", line)]
             if label == "guard":
