@@ -45,6 +45,7 @@ clock reads; two runs give identical bytes.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -460,19 +461,15 @@ class HistoryBuilder(gp.Builder):
             "renewal_month": f"{gp.MONTHS[renewal.month - 1]} {renewal.year}",
             "draft_month": gp.MONTHS[(renewal.month - 3) % 12],
         }
-        roles = set(cast)
-
-        def usable(pool):
-            return [ex for ex in pool if {r for r, _ in ex} <= roles
-                    and (when.month >= 11 or not any(w in t for _, t in ex for w in SEASONAL))]
+        greetings, agendas, closings, deck = self.pools(frozenset(cast), when.month >= 11)
 
         def render(ex):
             return [(cast[r]["name"], t.format(**values), False) for r, t in ex]
 
-        opening = render(self.rng.choice(usable(gp.GREETINGS)))
-        opening += render(self.rng.choice(usable(gp.AGENDAS)))
-        closing = render(self.rng.choice(usable(gp.CLOSINGS)))
-        deck = [ex for pool in [*gp.MIDDLE.values(), EXTRA_MIDDLE] for ex in usable(pool)]
+        opening = render(self.rng.choice(greetings))
+        opening += render(self.rng.choice(agendas))
+        closing = render(self.rng.choice(closings))
+        deck = list(deck)
         self.rng.shuffle(deck)
         planted = [self.plant_exchange(line, cast) for line in plants]
         head = opening + closing + [turn for ex in planted for turn in ex]
@@ -491,6 +488,17 @@ class HistoryBuilder(gp.Builder):
         for ex in planted:
             middle.insert(self.rng.randint(0, len(middle)), ex)
         return gp.merge_turns(opening + [turn for ex in middle for turn in ex] + closing)
+
+    @functools.cache  # noqa: B019 - one builder per run, a handful of keys
+    def pools(self, roles: frozenset[str], late_autumn: bool) -> tuple[list, ...]:
+        """The greetings, agendas, closings and middle exchanges a call with these roles
+        can use (nothing seasonal before November)."""
+        def usable(pool):
+            return [ex for ex in pool if {r for r, _ in ex} <= roles and (
+                late_autumn or not any(w in t for _, t in ex for w in SEASONAL))]
+
+        middle = [ex for pool in [*gp.MIDDLE.values(), EXTRA_MIDDLE] for ex in usable(pool)]
+        return usable(gp.GREETINGS), usable(gp.AGENDAS), usable(gp.CLOSINGS), middle
 
     def plant_exchange(self, line: dict, cast: dict) -> list[tuple[str, str, bool]]:
         if line["role"] != "cust" or "reply" not in line:
