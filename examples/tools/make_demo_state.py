@@ -69,6 +69,7 @@ class DemoSlack:
     email, esd's own splitter, message timestamps from the week's Monday morning."""
 
     posted: dict[str, list[tuple[str, dict, Any]]] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)  # HTTP requests: none
 
     def dm_channel(self, email: str) -> str:
         return "D" + hashlib.sha256(email.lower().encode()).hexdigest()[:10].upper()
@@ -88,7 +89,7 @@ class DemoSlack:
         return {m["part"]: ts for ts, m, _ in self.posted.get(channel, [])
                 if all(m.get(k) == marker.get(k) for k in keys)}
 
-    def read_reactions(self, *args: Any, **kwargs: Any) -> dict:
+    def read_reactions(self, channel: str, oldest: float, email: str) -> dict[str, str]:
         return {}  # nobody reacts in the demo: its outcomes come from outcomes.csv
 
 

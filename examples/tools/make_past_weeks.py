@@ -30,7 +30,7 @@ something to show:
 
 The demo week must come out of a dry-run exactly as before (tests/test_demo_portfolio.py
 and expected.json), so: every record added here is dated before the demo window
-(2026-11-16), every departure before the demo week's champion look-back (2026-10-24),
+(2026-11-16), every stakeholder change before the demo week's look-back (2026-10-24),
 and no planted evidence sits on an account that already has a record in those weeks
 in the demo week's files, or any stakeholder change. `PLANNED` holds
 each window's strong count per CSM (before the cap), which tests/test_demo_history.py
@@ -291,7 +291,8 @@ TICKETS = {
 
 STRONG: list[dict[str, list[str]]] = [
     {"ana": ["sso", "ratelimit"], "marcus": ["team"], "priya": ["questionnaire", "roadmap"],
-     "tom": ["hipaa", "rollout", "does", "workflow"], "jess": ["newhires"], "diego": []},
+     "tom": ["hipaa", "rollout", "does", "workflow"], "jess": ["newhires"],
+     "diego": ["higherapi"]},
     {"ana": ["saml", "needseats", "advanced"], "marcus": ["ratelimit", "soc2"],
      "priya": ["access"], "tom": ["sso", "does"],
      "jess": ["sso@2026-10-01T15:30:00Z"], "diego": ["roadmap"]},
@@ -666,11 +667,14 @@ def add_background_week(b: HistoryBuilder, week: int, with_call: set[str],
 
 
 def add_background_changes(b: HistoryBuilder, pool: list[str]) -> None:
-    """Hires and promotions over the eight weeks: org-chart churn that suppresses
-    nothing (only a champion's departure does)."""
+    """Hires and promotions in the first five weeks: org-chart churn that suppresses
+    nothing (only a champion's departure does), all before the demo week's look-back,
+    which keeps the stakeholder changes it reads exactly its own."""
+    first = FIRST_WEEK_END - timedelta(days=7)
+    days = (gp.LOOKBACK_START - first).days
     for i, aid in enumerate(b.rng.sample(pool, BACKGROUND_CHANGES)):
-        when = FIRST_WEEK_END - timedelta(days=7) + timedelta(
-            days=b.rng.randrange(7 * WEEKS), minutes=b.rng.randrange(14 * 60, 22 * 60))
+        when = first + timedelta(days=b.rng.randrange(days),
+                                 minutes=b.rng.randrange(14 * 60, 22 * 60))
         kind = ("new_hire", "promotion")[i % 2]
         b.add_change(aid, kind, b.rng.choice(gp.CHANGE_ROLES), b.rng.random() < 0.3, when)
 
@@ -682,8 +686,7 @@ def check_history(b: HistoryBuilder, base: gp.Builder, taxonomy: gp.Taxonomy) ->
     assert all(u["occurred_at"] < end for u in b.usage)
     assert all(t["opened_at"] < end for t in b.tickets)
     lookback = iso(gp.LOOKBACK_START)
-    for change in b.changes:
-        assert change["change_type"] != "departure" or change["occurred_at"] < lookback, change
+    assert all(change["occurred_at"] < lookback for change in b.changes)
     ids = [c["call_id"] for c in base.calls + b.calls]
     assert len(ids) == len(set(ids)), "call ids repeat"
     events = [u["event_id"] for u in base.usage + b.usage]
