@@ -12,15 +12,20 @@ records the outcomes of examples/portfolio/outcomes.csv (the `esd outcome --impo
 format: signal_id,outcome,date,note) as imported ones.
 
 outcomes.csv is generated, once, from the delivered signals (`--write-outcomes`, for
-whoever changes the demo's data): about 30 % of the signals of the weeks up to 11-02
-converted within 14 days, about 15 % were noise, most of the rest had no conversation;
-the last two weeks are mostly still open (unknown). The "audit log" trigger (the October
-release hid the audit-log page behind the enterprise gate, see make_past_weeks.py) was
-mostly noise, and with it the action row it gets. The months are chosen on purpose:
-September (one week) converted below 20 %, October inside the healthy 25-40 %, so
-`esd report --as-of 2026-11-23` shows a month below the line but *not* the "below 20 %
-two months running" warning (it needs two consecutive complete months). One October
-signal converted only after 19 days: recorded, but not a conversion within 14 days.
+whoever changes the demo's data), so that `esd report --as-of 2026-11-23` has something
+to say:
+- about 30 % of the signals of the weeks up to 11-02 converted within 14 days, about
+  15 % of all were noise, most of the rest had no conversation; the last two weeks are
+  mostly still open (unknown), as they would be on that Monday;
+- the trailing 30 days are healthy (25-40 %) overall, but the "audit log" trigger (the
+  2026-10-20 release hid the audit-log page behind the enterprise gate, see
+  make_past_weeks.py) is mostly noise, and so is the action-library row it gets: both
+  come out below 20 % with enough signals (10+) for a verdict;
+- the months are chosen on purpose: September converted below 20 %, October inside the
+  healthy 25-40 %, so the report shows a month below the line but *not* the "below 20 %
+  two months running" warning (it needs two consecutive complete months);
+- one October signal converted only after 19 days: recorded, but no conversion within
+  14 days.
 """
 
 from __future__ import annotations
@@ -150,12 +155,12 @@ def build(out: Path, input_dir: Path = DEMO, outcomes: Path | None = OUTCOMES_CS
 MIX = {
     "2026-09-28": (0.12, 0.10, 0.12),
     "2026-10-05": (0.33, 0.00, 0.10),
-    "2026-10-12": (0.30, 0.00, 0.05),
-    "2026-10-19": (0.29, 0.00, 0.05),
+    "2026-10-12": (0.30, 0.10, 0.05),
+    "2026-10-19": (0.29, 0.07, 0.05),
     "2026-10-26": (0.36, 0.00, 0.10),
-    "2026-11-02": (0.40, 0.10, 0.10),
-    "2026-11-09": (0.20, 0.00, 0.60),
-    "2026-11-16": (0.11, 0.11, 0.78),
+    "2026-11-02": (0.38, 0.00, 0.08),
+    "2026-11-09": (0.23, 0.00, 0.60),
+    "2026-11-16": (0.10, 0.00, 0.75),
 }
 LATE_WEEK = "2026-10-05"  # one conversion there came after 19 days
 NOTES = {

@@ -21,20 +21,22 @@ something to show:
   warning; she is back under it by 11-02, so the demo week never inherits the streak;
 - SKUs rising and falling: ai-assistant (launched October 2026) from nothing to three a
   week, additional-team-seats climbing towards year-end planning, premium-feature-pack
-  tapering off;
-- a noisy trigger: the October release moved the audit-log page behind the enterprise
-  gate, so for three weeks admins looking for it trip `tier_gated_feature_attempt` for
-  `audit-log` and say "audit log" on calls. esd rightly calls that strong evidence; the
-  outcomes (examples/portfolio/outcomes.csv) show it was mostly noise;
+  tapering off, enterprise-tier doubling from mid-October (the Q4 compliance questions,
+  then the audit-log noise below);
+- a noisy trigger: Lumen's 2026-10-20 release moved the audit-log page behind the
+  enterprise gate, so from then on admins looking for it trip
+  `tier_gated_feature_attempt` for `audit-log` and say "audit log" on calls (windows
+  ending 10-26 .. 11-16, the demo's trailing 30 days). esd rightly calls that strong
+  evidence; the outcomes (examples/portfolio/outcomes.csv) show it was mostly noise;
 - two champion departures (2026-10-01, 2026-10-14) that turn a past strong signal weak.
 
 The demo week must come out of a dry-run exactly as before (tests/test_demo_portfolio.py
 and expected.json), so: every record added here is dated before the demo window
 (2026-11-16), every stakeholder change before the demo week's look-back (2026-10-24),
-and no planted evidence sits on an account that already has a record in those weeks
-in the demo week's files, or any stakeholder change. `PLANNED` holds
-each window's strong count per CSM (before the cap), which tests/test_demo_history.py
-checks against the real pipeline.
+and no planted evidence sits on an account that already has a record in those weeks in
+the demo week's files, or any stakeholder change. `PLANNED` holds each window's strong
+count per CSM (before the cap), which tests/test_demo_history.py checks against the real
+pipeline.
 
 Deterministic: one `random.Random(HISTORY_SEED)` on top of the demo week's own seed, no
 clock reads; two runs give identical bytes.
@@ -161,7 +163,7 @@ FLAVOURS = {
     "pricing": (ENT, ["Can you send pricing for {big} seats across all three regions?",
                       "Finance asked me to get a quote for {big} seats for next year."],
                 seat_spike),
-    # The noisy one: after the October release moved the audit-log page behind the
+    # The noisy one: after the 2026-10-20 release moved the audit-log page behind the
     # enterprise gate, admins looking for it tripped the gate and asked about it.
     "auditlog": (ENT, ["Where did the audit log go after the last update?",
                        "Our admins keep clicking the audit log and landing on an upgrade "
@@ -296,23 +298,26 @@ STRONG: list[dict[str, list[str]]] = [
     {"ana": ["saml", "needseats", "advanced"], "marcus": ["ratelimit", "soc2"],
      "priya": ["access"], "tom": ["sso", "does"],
      "jess": ["sso@2026-10-01T15:30:00Z"], "diego": ["roadmap"]},
-    {"ana": ["auditlog", "sso", "rollout", "does", "ai"],
-     "marcus": ["auditlog", "auditlog", "workflow", "newhires"],
-     "priya": ["auditlog", "team"], "tom": ["ratelimit"], "jess": ["auditlog"], "diego": []},
-    {"ana": ["auditlog", "summarize", "needseats", "advanced"],
-     "marcus": ["auditlog", "auditlog", "questionnaire", "does", "team"],
-     "priya": ["auditlog", "higherapi", "rollout", "scim@2026-10-14T17:00:00Z"],
-     "tom": ["auditlog", "newhires"], "jess": ["roadmap", "sso"], "diego": ["auditlog"]},
-    {"ana": ["soc2", "rollout", "newhires", "ai", "ratelimit"],
-     "marcus": ["summarize", "auditlog"], "priya": ["access", "does"], "tom": ["sso"],
-     "jess": ["team"], "diego": ["workflow", "saml"]},
-    {"ana": ["needseats", "ai"], "marcus": ["higherapi"],
+    {"ana": ["scim", "sso", "rollout", "does", "ai"],
+     "marcus": ["security", "hipaa", "workflow", "newhires"],
+     "priya": ["soc2", "team"], "tom": ["ratelimit"], "jess": ["questionnaire"], "diego": []},
+    {"ana": ["hipaa", "summarize", "needseats", "advanced"],
+     "marcus": ["saml", "pricing", "questionnaire", "does", "team"],
+     "priya": ["security", "higherapi", "rollout", "scim@2026-10-14T17:00:00Z"],
+     "tom": ["soc2", "newhires"], "jess": ["roadmap", "sso"], "diego": ["workflow"]},
+    {"ana": ["auditlog", "rollout", "newhires", "ai", "ratelimit"],
+     "marcus": ["summarize", "auditlog"], "priya": ["access", "auditlog"], "tom": ["sso"],
+     "jess": ["team", "auditlog"], "diego": ["workflow", "saml"]},
+    {"ana": ["needseats", "ai"], "marcus": ["higherapi", "auditlog"],
      "priya": ["security", "rollout", "newhires", "summarize"],
-     "tom": ["pricing", "advanced"], "jess": ["access"], "diego": ["questionnaire"]},
-    {"ana": ["sso"], "marcus": ["summarize", "team"], "priya": ["rollout", "does"],
-     "tom": ["ai", "needseats", "hipaa"], "jess": ["ai", "newhires"], "diego": []},
-    {"ana": ["rollout", "roadmap"], "marcus": ["summarize"], "priya": ["soc2", "needseats"],
-     "tom": ["ratelimit"], "jess": ["ai"], "diego": ["team"]},
+     "tom": ["pricing", "advanced", "auditlog"], "jess": ["access"],
+     "diego": ["questionnaire", "auditlog"]},
+    {"ana": ["sso", "auditlog"], "marcus": ["summarize", "team"],
+     "priya": ["rollout", "does", "auditlog"], "tom": ["ai", "needseats", "hipaa"],
+     "jess": ["ai", "newhires"], "diego": ["auditlog"]},
+    {"ana": ["rollout", "roadmap"], "marcus": ["summarize", "auditlog"],
+     "priya": ["soc2", "needseats"], "tom": ["ratelimit", "auditlog"], "jess": ["ai"],
+     "diego": ["team"]},
 ]
 # Strong signals the demo week's own files already put in a past window: S33 (SSO with
 # OneLogin and a gated sso attempt on 2026-11-10, "last week" for the demo).
@@ -325,18 +330,18 @@ WEAK: list[dict[str, list[str]]] = [
      "ticket": ["seats"], "past": [0]},
     {"call": ["needseats", "summarize"], "usage": ["does", "newhires"], "ticket": ["sso"],
      "past": [1]},
-    {"call": ["workflow", "ai"], "usage": ["auditlog", "auditlog", "auditlog", "pricing"],
-     "ticket": ["auditlog", "auditlog", "ai"], "past": [2]},
-    {"call": ["hipaa", "ratelimit"], "usage": ["auditlog", "auditlog", "auditlog", "access"],
-     "ticket": ["auditlog", "api"], "past": [0]},
-    {"call": ["team", "summarize"], "usage": ["auditlog", "auditlog", "sso"],
-     "ticket": ["auditlog", "seats"], "past": []},
-    {"call": ["rollout", "questionnaire"], "usage": ["ratelimit", "ai"], "ticket": ["ai"],
-     "past": [1]},
-    {"call": ["ai", "soc2"], "usage": ["newhires", "summarize"], "ticket": ["seats"],
-     "past": [2]},
-    {"call": ["advanced", "needseats"], "usage": ["does", "ai"], "ticket": ["api"],
-     "past": []},
+    {"call": ["workflow", "ai"], "usage": ["pricing", "sso"], "ticket": ["ai"], "past": [2]},
+    {"call": ["hipaa", "ratelimit"], "usage": ["access", "does"], "ticket": ["api"],
+     "past": [0]},
+    {"call": ["team", "summarize"], "usage": ["auditlog", "auditlog", "auditlog", "sso"],
+     "ticket": ["auditlog", "auditlog", "seats"], "past": []},
+    {"call": ["rollout", "questionnaire"],
+     "usage": ["auditlog", "auditlog", "auditlog", "ratelimit", "ai"],
+     "ticket": ["auditlog", "ai"], "past": [1]},
+    {"call": ["ai", "soc2"], "usage": ["auditlog", "auditlog", "newhires", "summarize"],
+     "ticket": ["auditlog", "seats"], "past": [2]},
+    {"call": ["advanced", "needseats"], "usage": ["auditlog", "does", "ai"],
+     "ticket": ["api"], "past": []},
 ]
 # not_signal lines per week: (reason, index into NOT_SIGNAL_LINES[reason]).
 NOT_SIGNAL: list[list[tuple[str, int]]] = [
@@ -598,6 +603,8 @@ def build_history(base: gp.Builder, plant_ids: dict[str, str],
                     when = gp.parse_iso(departed)
                     assert end - timedelta(days=CHAMPION_LOOKBACK_DAYS) <= when < end
                     b.add_change(aid, "departure", b.rng.choice(gp.CHANGE_ROLES), True, when)
+                    # Its later weeks' look-backs hold the departure: no more plants there.
+                    book[gp.email_of(CSM[key], gp.LUMEN_DOMAIN)].remove(aid)
         # Weak evidence.
         plan = WEAK[week]
         for name in plan["call"]:
@@ -667,14 +674,16 @@ def add_background_week(b: HistoryBuilder, week: int, with_call: set[str],
 
 
 def add_background_changes(b: HistoryBuilder, pool: list[str]) -> None:
-    """Hires and promotions in the first five weeks: org-chart churn that suppresses
+    """Hires and promotions from the first week's champion look-back (so the feed
+    covers every past week's) to the demo week's: org-chart churn that suppresses
     nothing (only a champion's departure does), all before the demo week's look-back,
     which keeps the stakeholder changes it reads exactly its own."""
-    first = FIRST_WEEK_END - timedelta(days=7)
+    first = FIRST_WEEK_END - timedelta(days=CHAMPION_LOOKBACK_DAYS + 1)
     days = (gp.LOOKBACK_START - first).days
+    step = days // BACKGROUND_CHANGES
     for i, aid in enumerate(b.rng.sample(pool, BACKGROUND_CHANGES)):
-        when = first + timedelta(days=b.rng.randrange(days),
-                                 minutes=b.rng.randrange(14 * 60, 22 * 60))
+        day = i * step + (b.rng.randrange(step) if i else 0)  # the first on the first day
+        when = first + timedelta(days=day, minutes=b.rng.randrange(14 * 60, 22 * 60))
         kind = ("new_hire", "promotion")[i % 2]
         b.add_change(aid, kind, b.rng.choice(gp.CHANGE_ROLES), b.rng.random() < 0.3, when)
 
