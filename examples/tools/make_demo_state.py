@@ -115,7 +115,7 @@ def deliver_weeks(state: State, input_dir: Path = DEMO) -> DemoSlack:
     return slack
 
 
-def read_outcomes(path: Path = OUTCOMES_CSV) -> list[OutcomeRecord]:
+def read_outcomes_csv(path: Path = OUTCOMES_CSV) -> list[OutcomeRecord]:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [OutcomeRecord(r["signal_id"], r["outcome"], date.fromisoformat(r["date"]),
@@ -133,7 +133,7 @@ def build(out: Path, input_dir: Path = DEMO, outcomes: Path | None = OUTCOMES_CS
     try:
         slack = deliver_weeks(state, input_dir)
         if outcomes is not None:
-            records = read_outcomes(outcomes)
+            records = read_outcomes_csv(outcomes)
             delivered = {s.signal_id for s in state.delivered_signals()}
             orphans = sorted({r.signal_id for r in records} - delivered)
             if orphans:
