@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="the SQLite state store to create (default: demo-state.db)")
     parser.add_argument("--force", action="store_true",
                         help="replace --out if it exists")
+    parser.add_argument("--no-outcomes", action="store_true",
+                        help="deliver the weeks only (then try `esd outcome --import "
+                             "examples/portfolio/outcomes.csv --state ...` yourself)")
     parser.add_argument("--write-outcomes", action="store_true",
                         help=f"regenerate {OUTCOMES_CSV.relative_to(REPO)} from the "
                              "delivered signals instead (after changing the demo's data)")
@@ -299,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.force:
             raise SystemExit(f"{args.out} exists: pass --force to replace it")
         args.out.unlink()
-    state, _ = build(args.out)
+    state, _ = build(args.out, outcomes=None if args.no_outcomes else OUTCOMES_CSV)
     try:
         delivered = state.delivered_signals()
         outcomes = state.outcomes()
