@@ -1,7 +1,7 @@
 """A demo state store: the Lumen demo's eight past weeks delivered, and what came of them.
 
     python examples/tools/make_demo_state.py --out demo-state.db
-    ESD_STATE=demo-state.db esd report --out report --as-of 2026-11-23
+    esd report --state demo-state.db --as-of 2026-11-23 --out report
 
 For each past week of examples/portfolio (windows ending 2026-09-28 ... 11-16, oldest
 first) this runs esd's real weekly job, `esd.app.digest.run`, as `esd run` would on that
@@ -310,8 +310,10 @@ def main(argv: list[str] | None = None) -> None:
         state.close()
     print(f"wrote {args.out}: {len(WEEK_ENDS)} weeks delivered "
           f"({WEEK_ENDS[0].date()} .. {WEEK_ENDS[-1].date()}), {len(delivered)} strong "
-          f"signals, {len(outcomes)} outcomes recorded\n"
-          f"next: ESD_STATE={args.out} esd report --out report --as-of 2026-11-23")
+          f"signals, {len(outcomes)} outcomes recorded\nnext: "
+          + (f"esd outcome --import {OUTCOMES_CSV.relative_to(REPO)} --state {args.out}\n"
+             "      " if args.no_outcomes else "")
+          + f"esd report --state {args.out} --as-of 2026-11-23 --out report")
 
 
 if __name__ == "__main__":
