@@ -32,7 +32,11 @@ benchmarks.
 
 Deterministic: one `random.Random(seed)`, no clock reads; two runs give identical bytes.
 
-    python examples/generate_portfolio.py [--out examples/portfolio]
+The committed demo also holds the eight weeks before this one (for `esd backtest` and
+`esd report`): this script ends by running examples/tools/make_past_weeks.py, which
+rebuilds this week in memory and adds them (`--current-week-only` leaves them out).
+
+    python examples/generate_portfolio.py [--out examples/portfolio] [--current-week-only]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import argparse
 import json
 import random
 import re
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -830,6 +835,11 @@ class Taxonomy:
             if m and sku:
                 label = m.group(1).strip().lower()
                 continue
+            if m and label in ("guard", "not conditional"):
+                # The guard section's Not conditional list exempts phrases; it is no guard.
+                label = "not conditional" if m.group(1).strip().lower() == \
+                    "not conditional" else "guard"
+                continue
             quoted = re.findall(r'"([^"]+)"', line)
             ticks = [t.lower() for t in re.findall(r"`([^`]+)`", line)]
             if label == "guard":
@@ -865,7 +875,7 @@ class Taxonomy:
 
 def check_background(taxonomy: Taxonomy, texts: list[str], tickets: list[dict]) -> None:
     """Assert background text and tickets can produce no evidence at all."""
-    for text in texts:
+    for text in dict.fromkeys(texts):  # the pools repeat: each distinct text once
         hits = taxonomy.call_skus(text)
         assert not hits, f"background text matches {hits}: {text!r}"
         banned = BACKGROUND_BANNED.search(fold(text))
@@ -1303,9 +1313,20 @@ def plant_time(b: Builder, at: str | None) -> datetime:
     return parse_iso(at) if at else b.in_window(business_hours=False)
 
 
-def build_demo(seed: int = DEMO_SEED) -> tuple[dict[str, list], dict, dict[str, bytes]]:
+def build_demo(seed: int = DEMO_SEED, references: dict[str, bytes] | None = None
+               ) -> tuple[dict[str, list], dict, dict[str, bytes]]:
     """The demo portfolio, its expected outcome and its reference files."""
-    references = demo_references()
+    _, _, files, expected, references = demo_week(seed, references)
+    return files, expected, references
+
+
+def demo_week(seed: int = DEMO_SEED, references: dict[str, bytes] | None = None
+              ) -> tuple[Builder, dict[str, str], dict[str, list], dict, dict[str, bytes]]:
+    """The demo week's builder (accounts, contacts, what it drew), {plant key: account
+    id}, its files, expected outcome and reference files. `references`: the demo's own
+    reference files (default: the repository's, plus the ai-assistant SKU); they only
+    check the text and set the bands, so they never change what is drawn."""
+    references = references or demo_references()
     taxonomy = Taxonomy(references[TAXONOMY_FILE].decode("utf-8"))
     strict = Taxonomy(references[TAXONOMY_FILE].decode("utf-8"), STRICT_SLOT)
     b = Builder(seed, parse_baselines(references[BASELINE_FILE].decode("utf-8")))
@@ -1320,7 +1341,7 @@ def build_demo(seed: int = DEMO_SEED) -> tuple[dict[str, list], dict, dict[str, 
     check_demo_shape(files)
     files["health"] = demo_health(files["accounts"], plant_ids, seed)
     expected = expected_outcome(b, plant_ids, not_signal_calls, role_of)
-    return files, expected, references
+    return b, plant_ids, files, expected, references
 
 
 # Accounts whose strong seat signal is backed by a nearly full licence (seat utilisation
@@ -1652,11 +1673,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "portfolio",
                         help="folder for the input files, references/ and expected.json")
+    parser.add_argument("--current-week-only", action="store_true",
+                        help="leave out the eight past weeks of tools/make_past_weeks.py")
     args = parser.parse_args(argv)
     expected = write_demo(args.out)
     strong = sum(len(d["strong"]) + d["overflow"] for d in expected["digests"].values())
     print(f"wrote {args.out}: {expected['accounts_in_scope']} accounts, "
           f"coverage {expected['coverage_pct']}%, {strong} strong signals planted")
+    if not args.current_week_only:  # the committed demo has them: esd backtest, esd report
+        sys.path.insert(0, str(HERE / "tools"))
+        from make_past_weeks import main as add_past_weeks
+
+        add_past_weeks(["--out", str(args.out), "--references", str(args.out / "references")])
 
 
 if __name__ == "__main__":

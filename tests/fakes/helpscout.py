@@ -27,6 +27,9 @@ APP_SECRET = "hs-app-secret-9d1e77"
 TOKEN_PATH = "/v2/oauth2/token"
 CONVERSATIONS_PATH = "/v2/conversations"
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "portfolio"
+# The demo week (2026-11-16 .. 11-23) and the day before it, which a pull of the week
+# must skip; the demo's older weeks (examples/tools/make_past_weeks.py) are left out.
+DEMO_SINCE = datetime(2026, 11, 15, tzinfo=UTC)
 CHAT_EMBED_CHARS = 40  # embedded chat threads are cut short, as Help Scout does
 STATUSES = ("closed", "active", "pending")
 
@@ -130,7 +133,8 @@ def _conversation(data: HelpScoutData, number: int, i: int, subject: str, body: 
 def demo_data() -> HelpScoutData:
     """The demo portfolio (examples/portfolio) as Help Scout serves it."""
     portfolio = load_portfolio(DEMO)
-    return helpscout_from_portfolio(portfolio.tickets, portfolio.accounts)
+    tickets = [t for t in portfolio.tickets if t.opened_at >= DEMO_SINCE]
+    return helpscout_from_portfolio(tickets, portfolio.accounts)
 
 
 class FakeHelpScout(FakeAPI):
