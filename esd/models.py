@@ -208,8 +208,9 @@ class Mention(BaseModel):
     source: Literal["call", "ticket"]
     source_id: str
     quote: str
-    trigger: str
+    trigger: str  # the text that matched
     occurred_at: datetime
+    phrase: str | None = None  # the taxonomy phrase as written, e.g. "need {N} more seats"
     speaker: str | None = None
     speaker_title: str | None = None
     label: Label = "signal"

@@ -63,7 +63,8 @@ def test_dry_run_writes_one_digest_per_csm_and_run_json(portfolio, tmp_path):
     assert top["action"].startswith("Send the SSO setup checklist")
     assert top["call_evidence"][0] == {"call_id": "c1", "speaker": "Dana Lee",
                                        "quote": "Do you support SSO with Okta?",
-                                       "trigger": "do you support sso"}
+                                       "trigger": "do you support sso",
+                                       "phrase": "do you support SSO"}
     assert top["signal_id"] == signal_id(date(2026, 11, 23), "ana.ruiz@lumen.example.com",
                                          "a1", "enterprise-tier")
     assert ana["weak"] == [{"signal_id": signal_id(date(2026, 11, 23), ana["owner_email"],

@@ -112,6 +112,10 @@ class RuleExtractor:
             (sku.id, compile_any(sku.call_triggers), compile_any(sku.negatives))
             for sku in taxonomy.skus if sku.call_triggers
         ]
+        # Which taxonomy phrase a trigger match is (esd report counts by phrase): looked
+        # up only on a hit, so the scan itself keeps one pattern per SKU.
+        self._phrases = {sku.id: [(re.compile(phrase_pattern(p)), p.text)
+                                  for p in sku.call_triggers] for sku in taxonomy.skus}
         self._conditional = conditional_pattern(taxonomy)
         self._negation = NegationGuard(taxonomy, phrase_pattern)
 
@@ -175,11 +179,16 @@ class RuleExtractor:
                     out.append(Mention(
                         account_id=account_id, sku=sku_id, source=source, source_id=source_id,
                         quote=sentence, trigger=trigger.group(0), occurred_at=occurred_at,
+                        phrase=self._phrase(sku_id, trigger.group(0)),
                         speaker=speaker.name if speaker else None,
                         speaker_title=speaker.label if speaker else None,
                         label="not_signal" if reason else "signal", reason=reason,
                     ))
         return out
+
+    def _phrase(self, sku_id: str, matched: str) -> str | None:
+        return next((text for pattern, text in self._phrases.get(sku_id, ())
+                     if pattern.fullmatch(matched)), None)
 
     def _verdict(self, folded: str, triggers: re.Pattern[str],
                  negatives: re.Pattern[str] | None, denied: bool):

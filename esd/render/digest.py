@@ -229,4 +229,5 @@ def _label_json(account_id: str, result: RunResult) -> dict[str, Any]:
 
 def _mention_json(m: Mention) -> dict[str, Any]:
     key = "call_id" if m.source == "call" else "ticket_id"
-    return {key: m.source_id, "speaker": m.speaker, "quote": m.quote, "trigger": m.trigger}
+    return {key: m.source_id, "speaker": m.speaker, "quote": m.quote, "trigger": m.trigger,
+            **({"phrase": m.phrase} if m.phrase else {})}

@@ -71,7 +71,7 @@ class Outcomes:
             for signal in digest.strong:
                 if not signal.signal_id:
                     continue
-                triggers = sorted({m.trigger for m in signal.call_evidence})
+                triggers = sorted({m.phrase or m.trigger for m in signal.call_evidence})
                 self.db.execute(
                     """INSERT INTO signals (signal_id, window_end, owner_email, account_id,
                            sku, triggers, action_row) VALUES (?, ?, ?, ?, ?, ?, ?)
