@@ -26,7 +26,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
 )
-COMMANDS_WITH_DEFAULTS = ("dry-run", "run", "coverage", "check", "pull", "eval", "segment")
+COMMANDS_WITH_DEFAULTS = ("dry-run", "run", "coverage", "check", "pull", "eval", "segment",
+                          "backtest")
 
 
 @app.callback()
