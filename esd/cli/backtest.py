@@ -118,15 +118,16 @@ def print_backtest(done: BacktestResult) -> None:
             f"{o.then.noise} noise, {o.then.unknown} unknown); precision "
             f"{_pct(o.then.precision)} then, {_pct(o.kept.precision)} for the "
             f"{o.kept.delivered} the current references keep; {o.dropped.delivered} "
-            f"dropped, {o.new} new.")
+            f"dropped, {o.new} new.", soft_wrap=True)
     else:
         out_console.print("No state store found: nothing to compare with.")
     per_week = sum(done.week_s) / len(done.week_s) if done.week_s else 0.0
     out_console.print(
         f"Rule extractor (no model cost). Data read {done.loads} time"
         f"{'' if done.loads == 1 else 's'} in {done.load_s:.1f} s; "
-        f"{per_week:.1f} s per week.")
-    out_console.print(f"Wrote backtest.md, backtest.json and backtest.html to {done.out}/")
+        f"{per_week:.1f} s per week.", soft_wrap=True)
+    out_console.print(f"Wrote backtest.md, backtest.json and backtest.html to {done.out}/",
+                      soft_wrap=True)
 
 
 def _pct(value: float | None) -> str:

@@ -44,10 +44,12 @@ def csm_weeks_svg(bt: Backtest) -> str:
     grid = bt.csm_grid()
     emails = _order(grid)[:MAX_PANELS]
     n = len(bt.weeks)
-    cols = max(1, min(6, len(emails)))
-    pw_, ph_, gap = 180, 128, 12
-    left, right, top, bottom = 26, 26, 30, 22
-    plot_w, plot_h = pw_ - left - right, ph_ - top - bottom
+    labelled = n <= 8  # a date under every bar; more weeks: the first and the last
+    left, right, top, bottom, gap = 26, 42, 42, 22, 12
+    plot_w = max(140, 38 * n) if labelled else max(200, min(480, 12 * n))
+    plot_h = 84
+    pw_, ph_ = plot_w + left + right, plot_h + top + bottom
+    cols = max(1, min(len(emails), 1236 // (pw_ + gap)))
     rows = max(1, -(-len(emails) // cols))
     w, h = cols * (pw_ + gap), rows * (ph_ + gap)
     peak = max([bt.cap_per_csm + 1] + [c.strong_total for row in grid.values()
@@ -62,7 +64,9 @@ def csm_weeks_svg(bt: Backtest) -> str:
 
         def sy(value: float, base: float = base) -> float:
             return base - plot_h * value / peak
-        name = email if len(email) <= 24 else email[:11] + "…" + email[-12:]
+        fits = max(8, int((pw_ - 16) / 7.5))  # characters at 12px bold
+        name = email.split("@")[0] if len(email) > fits else email
+        name = name if len(name) <= fits else name[:fits - 1] + "…"
         out.append(f'<g class="panel" data-owner="{esc(email)}">'
                    f'<rect x="{ox}" y="{oy}" width="{pw_}" height="{ph_}" fill="#fbfcfd" '
                    f'stroke="#d0d7de"/><title>{esc(email)}</title>')
@@ -70,13 +74,13 @@ def csm_weeks_svg(bt: Backtest) -> str:
         out.append(f'<line x1="{ox + left}" x2="{ox + left + plot_w}" y1="{base}" '
                    f'y2="{base}" stroke="#57606a"/>')
         out.append(_text(ox + left - 4, base + 4, "0", "axis", "end"))
-        out.append(_text(ox + left - 4, sy(peak) + 10, str(peak), "axis", "end"))
+        out.append(_text(ox + left - 4, sy(peak) + 4, str(peak), "axis", "end"))
         slot = plot_w / max(n, 1)
         for k, (week, csm) in enumerate(zip(bt.weeks, grid[email], strict=True)):
             x = ox + left + slot * k + slot * 0.15
             bw = slot * 0.7
             day = week.as_of.date().isoformat()
-            if n <= 8 or k in (0, n - 1):
+            if labelled or k in (0, n - 1):
                 out.append(_text(x + bw / 2, base + 15, day[5:], "axis", "middle"))
             if week.aborted:
                 out.append(f'<g class="aborted" data-week="{day}">'
@@ -101,8 +105,12 @@ def csm_weeks_svg(bt: Backtest) -> str:
                            f'y="{sy(csm.strong_total):.1f}" width="{bw:.1f}" '
                            f'height="{sy(csm.strong) - sy(csm.strong_total):.1f}" '
                            f'fill="{OVERFLOW}"/>')
+            tip_y = sy(csm.strong_total) - 3
+            if labelled:
+                out.append(_text(x + bw / 2, tip_y, str(csm.strong_total), "bar-total",
+                                 "middle"))
+                tip_y -= 13
             if csm.flooding:
-                tip_y = sy(csm.strong_total) - 3
                 out.append(f'<path class="flood" d="M{x + bw / 2:.1f} {tip_y:.1f}l-5 -8h10z" '
                            f'fill="{FLOOD}"/>')
             out.append("</g>")
@@ -110,7 +118,8 @@ def csm_weeks_svg(bt: Backtest) -> str:
         out.append(f'<line class="cap-line" x1="{ox + left}" x2="{ox + left + plot_w}" '
                    f'y1="{cap_y:.1f}" y2="{cap_y:.1f}" stroke="#1f2328" stroke-width="1.2" '
                    f'stroke-dasharray="4 3"/>')
-        out.append(_text(ox + left + plot_w + 3, cap_y + 4, "cap", "cap-label"))
+        out.append(_text(ox + left + plot_w + 3, cap_y + 4, f"cap {bt.cap_per_csm}",
+                         "cap-label"))
         out.append("</g>")
     out.append("</svg>")
     rest = len(grid) - len(emails)
