@@ -189,6 +189,14 @@ def test_snapshots_give_the_same_weeks_as_one_folder(weeks_dir, tmp_path):
     for key in ("weeks", "by_sku", "by_trigger", "totals", "taxonomy_hash"):
         assert a[key] == b[key], key
     assert b["source"]["kind"] == "snapshots" and b["notes"] == []
+    # One folder: its stakeholder changes (from 2026-10-20) may not reach back to the
+    # first week's look-back (from 2026-09-26), as after one long `esd pull`.
+    [note] = a["notes"]
+    assert "start on 2026-10-20" in note and "starts on 2026-09-26" in note
+    last_week = tmp_path / "last-week"  # its look-back starts 2026-10-24: covered
+    assert backtest("--input-dir", str(weeks_dir), "--weeks", "1", "--as-of", AS_OF,
+                    out=last_week).exit_code == 0
+    assert load(last_week)["notes"] == []
     # --weeks keeps the latest N folders up to --as-of.
     last = tmp_path / "last"
     assert backtest("--snapshots", str(snapshots), "--weeks", "2", "--as-of", WEEKS[3],

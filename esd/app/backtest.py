@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -35,6 +35,7 @@ from esd.outcomes.backtest import (
     summarize_week,
 )
 from esd.pipeline import guards, make_window, run_pipeline
+from esd.pipeline.classify import CHAMPION_LOOKBACK_DAYS
 from esd.pipeline.collect import collect
 from esd.references import load_references
 from esd.references.schema import References
@@ -103,7 +104,8 @@ def backtest(settings: Settings, out: Path, weeks: int | None = None,
                   else ("input-dir", settings.input_dir))
     bt = Backtest(weeks=done, cap_per_csm=settings.cap_per_csm,
                   taxonomy_hash=refs.taxonomy.short_hash, source=kind,
-                  source_path=display_path(path), notes=gaps(done))
+                  source_path=display_path(path),
+                  notes=gaps(done) if snapshots else lookback_note(portfolio, done[0].as_of))
     if delivered is not None:
         bt.state = delivered.label
         bt.comparison, bt.overall = compare(done, delivered.signals, delivered.outcomes,
@@ -213,6 +215,20 @@ def gaps(weeks: list[Week]) -> list[str]:
             notes.append(f"Weeks ending {before.as_of.date()} and {after.as_of.date()} are "
                          f"{days} days apart, not 7.")
     return notes
+
+
+def lookback_note(portfolio: Portfolio | None, first: datetime) -> list[str]:
+    """A note when the stakeholder changes may not reach back to the first week's
+    champion look-back: `esd pull` writes only the 30 days before its own as-of."""
+    changes = portfolio.stakeholder_changes if portfolio else None
+    start = first - timedelta(days=CHAMPION_LOOKBACK_DAYS)
+    if not changes or min(c.occurred_at for c in changes) <= start:
+        return []
+    earliest = min(c.occurred_at for c in changes).date()
+    return [f"The stakeholder changes start on {earliest}, but the first week's champion "
+            f"look-back starts on {start.date()}: the early weeks may miss "
+            "champion-departure suppressions. `esd pull` writes only the 30 days before "
+            "its as-of; --snapshots (one pull per week) gives every week its own."]
 
 
 def call_span(portfolio: Portfolio | None) -> str:

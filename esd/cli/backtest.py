@@ -69,6 +69,7 @@ def backtest(
 
     Example usage:
 
+    \b
         esd backtest --input-dir pulled/last-8-weeks --weeks 8 --as-of 2026-11-23
         esd backtest --snapshots pulled/weekly --out backtest
     """
