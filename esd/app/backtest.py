@@ -91,7 +91,8 @@ def backtest(settings: Settings, out: Path, weeks: int | None = None,
     for index, (as_of, folder) in enumerate(plan):
         if progress is not None:
             progress.week(index, len(plan), as_of)
-        if folder is not None:  # one snapshot in memory at a time
+        if folder is not None:
+            portfolio = None  # one week in memory at a time: free it before the next
             started = time.perf_counter()
             portfolio, loads = load_portfolio(folder), loads + 1
             load_s += time.perf_counter() - started
@@ -114,12 +115,12 @@ def backtest(settings: Settings, out: Path, weeks: int | None = None,
                            "backtest.html": render_html(bt)})
     result = BacktestResult(bt, out, load_s=load_s, week_s=week_s, loads=loads)
     if all(w.aborted for w in done):
-        result.exit_code = CoverageAbort("").exit_code
-        result.error = (f"every week's call coverage was below "
-                        f"{guards.COVERAGE_ABORT_BELOW:.0f}% (weeks ending "
-                        f"{done[0].as_of.date()} to {done[-1].as_of.date()}): is --as-of "
-                        f"right for this data?{call_span(portfolio)} The report in {out}/ "
-                        "shows each week.")
+        span = call_span(portfolio) if snapshots is None else ""
+        abort = CoverageAbort(
+            f"every week's call coverage was below {guards.COVERAGE_ABORT_BELOW:.0f}% "
+            f"(weeks ending {done[0].as_of.date()} to {done[-1].as_of.date()}): is --as-of "
+            f"right for this data?{span} The report in {out}/ shows each week.")
+        result.exit_code, result.error = abort.exit_code, str(abort)
     return result
 
 

@@ -65,7 +65,9 @@ def backtest(
     backtest.json and backtest.html. Where the state store exists, compares with what
     was delivered then and what became of it. Never posts, records or creates anything
     else. Reads text with the rule extractor (the taxonomy's literal phrases): no model
-    cost, so a backtest may differ from weeks read by Claude.
+    cost, so a backtest may differ from weeks read by Claude. One folder is held in
+    memory whole (about 1.3 GB per week of 10,000 accounts); --snapshots holds one week
+    at a time.
 
     Example usage:
 
