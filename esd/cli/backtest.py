@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from esd.app.settings import Settings
@@ -94,12 +95,13 @@ def print_backtest(done: BacktestResult) -> None:
     """One row per week, the outcome comparison in a line, and where the files went."""
     bt = done.backtest
     compared = bt.comparison is not None
-    table = Table(title=f"Backtest, taxonomy {bt.taxonomy_hash}, cap {bt.cap_per_csm}",
-                  title_justify="left")
-    table.add_column("week ending")
-    for column in ("coverage", "strong", "over cap", "weak", "CSMs over cap", "flooding",
-                   *(("delivered then", "kept", "new") if compared else ())):
-        table.add_column(column, justify="right")
+    table = Table(title=f"Backtest, taxonomy {bt.taxonomy_hash}, cap {bt.cap_per_csm} "
+                  "(strong: listed +over the cap)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    table.add_column("week", no_wrap=True)
+    for column in ("coverage", "strong", "weak", "CSMs over", "flooding",
+                   *(("sent", "kept", "new") if compared else ())):
+        table.add_column(column, justify="right", min_width=min(len(column), 8))
     for k, week in enumerate(bt.weeks):
         row = bt.comparison[k] if compared else None
         then = ([str(row.then.delivered), str(row.kept.delivered), str(row.new)]
@@ -107,12 +109,13 @@ def print_backtest(done: BacktestResult) -> None:
                 else ["—", "—", "—"] if compared else [])
         if week.aborted:
             table.add_row(str(week.as_of.date()), f"{week.coverage_pct:.1f}%", "aborted",
-                          "", "", "", "", *then)
+                          "", "", "", *then)
             continue
         t = week.totals()
-        table.add_row(str(week.as_of.date()), f"{week.coverage_pct:.1f}%", str(t["strong"]),
-                      str(t["overflow"]), str(t["weak"]), str(t["csms_over_cap"]),
-                      str(t["flooding_warnings"]), *then)
+        strong = f"{t['strong']}" + (f" +{t['overflow']}" if t["overflow"] else "")
+        table.add_row(str(week.as_of.date()), f"{week.coverage_pct:.1f}%", strong,
+                      str(t["weak"]), str(t["csms_over_cap"]), str(t["flooding_warnings"]),
+                      *then)
     out_console.print(table)
     if compared and bt.overall is not None:
         o = bt.overall
