@@ -125,7 +125,7 @@ def test_each_week_equals_a_separate_dry_run_of_that_week(weeks_dir, tmp_path):
             (d["owner_email"], len(d["strong"]), d["overflow"], len(d["weak"]))
             for d in run["digests"]]
     statuses = [w["status"] for w in data["weeks"]]
-    assert statuses == ["aborted", "ok", "ok", "ok", "ok"]  # the comparison ran 4 times
+    assert statuses == ["aborted", "ok", "ok", "ok", "ok"]  # four weeks compared above
     ana = [[c for c in w["csms"] if c["owner_email"] == ANA] for w in data["weeks"][1:]]
     assert [(c["strong"], c["overflow"]) for [c] in ana] == [(3, 1), (3, 2), (3, 1), (2, 0)]
 
