@@ -180,7 +180,11 @@ def test_a_conversion_counts_within_14_days_of_delivery(days):
                            None, None, None)
     record = OutcomeRecord("abc1234", "converted", date(2026, 11, 23) + timedelta(days=days),
                            "manual")
-    assert fate(sent, record) == ("converted" if days == 14 else "no_conversation")
-    assert fate(sent, None) == "unknown"
+    today = date(2026, 12, 21)
+    assert fate(sent, record, today) == ("converted" if days == 14 else "no_conversation")
+    assert fate(sent, None, date(2026, 12, 6)) == "unknown"  # 13 days: still open
+    assert fate(sent, None, date(2026, 12, 7)) == "no_conversation"  # as esd report says
     assert fate(sent, OutcomeRecord("abc1234", "no-conversation", date(2026, 11, 24),
-                                    "manual")) == "no_conversation"
+                                    "manual"), today) == "no_conversation"
+    early = OutcomeRecord("abc1234", "converted", date(2026, 11, 20), "manual")
+    assert fate(sent, early, today) == "no_conversation"  # dated before delivery

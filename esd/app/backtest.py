@@ -110,7 +110,7 @@ def backtest(settings: Settings, out: Path, weeks: int | None = None,
     if delivered is not None:
         bt.state = delivered.label
         bt.comparison, bt.overall = compare(done, delivered.signals, delivered.outcomes,
-                                            delivered.recipients)
+                                            delivered.recipients, settings.as_of.date())
     write_atomically(out, {"backtest.md": render_markdown(bt), "backtest.json": dumps(bt),
                            "backtest.html": render_html(bt)})
     result = BacktestResult(bt, out, load_s=load_s, week_s=week_s, loads=loads)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from esd.extractors.rules import phrase_pattern
 from esd.models import RunResult, signal_id
+from esd.outcomes.metrics import classify
 from esd.references.schema import Taxonomy
 from esd.state.outcomes import DeliveredSignal, OutcomeRecord
 
@@ -198,22 +199,21 @@ class Comparison:
         self.new += other.new
 
 
-def fate(signal: DeliveredSignal, record: OutcomeRecord | None) -> str:
-    """converted (within CONVERSION_DAYS of delivery), noise, no_conversation (also a
-    conversion recorded later than that) or unknown."""
-    if record is None:
-        return "unknown"
-    if record.outcome == "converted":
-        late = record.on - signal.delivered_on > timedelta(days=CONVERSION_DAYS)
-        return "no_conversation" if late else "converted"
-    return "noise" if record.outcome == "noise" else "no_conversation"
+def fate(signal: DeliveredSignal, record: OutcomeRecord | None, as_of: date) -> str:
+    """converted, noise, no_conversation or unknown as of `as_of`, by esd report's rules
+    (esd.outcomes.metrics.classify): a conversion counts within 14 days of delivery, and
+    a signal with no record is unknown only while its 14 days last."""
+    return classify(signal, record, as_of)
 
 
 def compare(weeks: Sequence[Week], delivered: Sequence[DeliveredSignal],
             outcomes: Mapping[str, OutcomeRecord],
-            recipients: Mapping[date, set[str]]) -> tuple[list[Comparison], Comparison]:
+            recipients: Mapping[date, set[str]], as_of: date | None = None
+            ) -> tuple[list[Comparison], Comparison]:
     """Each week, then all weeks, against the signals delivered in its window.
-    `recipients` maps a recorded window's end date to the CSMs who got its digest."""
+    `recipients` maps a recorded window's end date to the CSMs who got its digest;
+    outcomes are judged as of `as_of` (default: the last week's end)."""
+    judged_on = as_of or (weeks[-1].as_of.date() if weeks else date.max)
     by_day: dict[date, list[DeliveredSignal]] = {}
     for signal in delivered:
         by_day.setdefault(signal.delivered_on, []).append(signal)
@@ -224,7 +224,7 @@ def compare(weeks: Sequence[Week], delivered: Sequence[DeliveredSignal],
         sent_ids = set()
         for signal in by_day.get(day, []):
             sent_ids.add(signal.signal_id)
-            what = fate(signal, outcomes.get(signal.signal_id))
+            what = fate(signal, outcomes.get(signal.signal_id), judged_on)
             row.then.add(what)
             status = week.signals.get(signal.signal_id, (GONE, ""))[0]
             if status == LISTED:
