@@ -35,11 +35,11 @@ class CheckResult:
 def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | None = None,
           toml: Mapping | None = None, config_path: Path | None = None) -> CheckResult:
     """Every parse problem, unfilled placeholder, example link and lint finding of the
-    reference files (and of the inputs against them, with `input_dir`). Without `input_dir`: from a warehouse
-    (ESD_USAGE_SOURCE=warehouse), also its queries, run against it without reading a
-    row; else, when Gainsight credentials are set, the Gainsight object and field mapping
-    of esd.toml (describe API). Inputs that cannot be read raise InputError; an
-    unreachable warehouse or Gainsight, SourceError."""
+    reference files (and of the inputs against them, with `input_dir`). Without
+    `input_dir`: from a warehouse (ESD_USAGE_SOURCE=warehouse), also its queries, run
+    against it without reading a row; else, when Gainsight credentials are set, the
+    Gainsight object and field mapping of esd.toml (describe API). Inputs that cannot be
+    read raise InputError; an unreachable warehouse or Gainsight, SourceError."""
     if not references.is_dir():
         raise InputError(f"{references}: reference folder not found", file=str(references))
     refs, problems = parse_references(references)
