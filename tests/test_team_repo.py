@@ -301,7 +301,8 @@ def test_team_weekly_runs_monday_then_check_coverage_run_report_and_uploads():
     weekly = _workflow("weekly.yml")
     project = yaml.safe_load((ROOT / ".github" / "workflows" / "weekly.yml").read_text())
     project_on = project.pop(True, project.get("on"))
-    assert weekly["on"] == project_on  # the same schedule and dispatch inputs
+    assert weekly["on"]["schedule"] == project_on["schedule"]
+    assert {"dry_run", "as_of"} <= set(weekly["on"]["workflow_dispatch"]["inputs"])
     steps = weekly["jobs"]["digests"]["steps"]
     runs = [s.get("run", "").strip().split("\n")[0] for s in steps]
     order = [next(i for i, r in enumerate(runs) if r.startswith(c)) for c in (
@@ -314,7 +315,8 @@ def test_team_weekly_runs_monday_then_check_coverage_run_report_and_uploads():
     # tests/test_workflows.py runs in every case.
     plan = next(s for s in steps if s.get("id") == "plan")["run"]
     assert plan == next(s for s in project["jobs"]["digests"]["steps"]
-                        if s.get("id") == "plan")["run"]
+                        if s.get("id") == "plan")["run"], \
+        "copy the plan step of .github/workflows/weekly.yml into the scaffold's weekly.yml"
 
 
 def test_team_readme_lists_every_variable_the_weekly_workflow_reads():
