@@ -27,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 COMMANDS_WITH_DEFAULTS = ("dry-run", "run", "coverage", "check", "pull", "eval", "segment",
-                          "outcome", "history")
+                          "outcome", "report", "backtest", "history")
 
 
 @app.callback()
