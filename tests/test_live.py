@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TEST_REFS
+from conftest import ROOT
 from fakes import gainsight as gs_fake
 from fakes import gong as gong_fake
 from fakes import helpscout as hs_fake
@@ -232,8 +232,8 @@ def test_ticket_source_none_is_said_in_the_footer(fakes, tmp_path):
     assert "- Support tickets: no ticket source configured (ESD_TICKET_SOURCE=none)" in digest
 
 
-def test_check_validates_the_gainsight_mapping(fakes, tmp_path):
-    refs_dir = str(TEST_REFS)
+def test_check_validates_the_gainsight_mapping(fakes, tmp_path, golive_refs):
+    refs_dir = str(golive_refs)
     ok = invoke(["check", "--references", refs_dir], env(fakes))
     assert ok.exit_code == 0, ok.output
     (tmp_path / "esd.toml").write_text(FAST_TOML + "[gainsight.usage_fields]\n"

@@ -112,8 +112,9 @@ def test_coverage_names_the_calls_and_speakers(inputs):
     assert 'call gong-1 (account a1): "Marcus" (1), "Guest 2" (1)' in text
 
 
-def test_check_reports_speakers_silent_calls_and_email_case(inputs):
-    result = invoke("check", "--references", REFS, "--input-dir", str(inputs), "--json")
+def test_check_reports_speakers_silent_calls_and_email_case(inputs, golive_refs):
+    result = invoke("check", "--references", str(golive_refs), "--input-dir", str(inputs),
+                    "--json")
     assert result.exit_code == 2, result.output
     messages = [(Path(p["file"]).name, p["message"])
                 for p in json.loads(result.output)["problems"]]
@@ -132,6 +133,6 @@ def test_check_reports_speakers_silent_calls_and_email_case(inputs):
                           '"Tom.Becker@lumen.example.com" (record [0]): both are one CSM; '
                           "write it one way"),
     ]
-    text = invoke("check", "--references", REFS, "--input-dir", str(inputs))
+    text = invoke("check", "--references", str(golive_refs), "--input-dir", str(inputs))
     assert "4 problem(s) found" in text.output
     assert 'speaker "Marcus" matches no attendee' in text.output

@@ -8,7 +8,7 @@ import json
 
 import duckdb
 import pytest
-from conftest import ROOT, TEST_REFS
+from conftest import ROOT
 from fakes import gong as gong_fake
 from fakes import zendesk as zd_fake
 from fakes.server import serving
@@ -208,15 +208,15 @@ def test_reads_are_read_only(demo_url):
         source.close()
 
 
-def test_check_runs_every_query_without_reading_a_row(fakes, tmp_path, demo_url):
-    ok = invoke(["check", "--references", str(TEST_REFS)], env(fakes, demo_url))
+def test_check_runs_every_query_without_reading_a_row(fakes, tmp_path, demo_url, golive_refs):
+    ok = invoke(["check", "--references", str(golive_refs)], env(fakes, demo_url))
     assert ok.exit_code == 0, ok.output
     assert "Warehouse: 4 queries OK" in ok.output
     (tmp_path / "sql" / "accounts.sql").write_text(
         "select id, name, segment, tier, owner_email, renewal_date, arr as annual_revenue, "
         "owner_name as owner from accounts")
     (tmp_path / "sql" / "health.sql").write_text("select 1; delete from health")
-    bad = invoke(["check", "--references", str(TEST_REFS), "--json"], env(fakes, demo_url))
+    bad = invoke(["check", "--references", str(golive_refs), "--json"], env(fakes, demo_url))
     assert bad.exit_code == 2, bad.output
     problems = [(p["file"], p["message"]) for p in json.loads(bad.stdout)["problems"]]
     accounts, health = "sql/accounts.sql", "sql/health.sql"  # as esd.toml names them

@@ -15,8 +15,9 @@ from esd.errors import InputError
 from esd.extractors.transcript import customer_turns
 from esd.pipeline import make_window
 from esd.pipeline.collect import unattributed_speech
-from esd.references import parse_references
+from esd.references import FILES, SEGMENTATION, parse_references
 from esd.references.lint import lint
+from esd.references.placeholders import settle, unfilled
 from esd.references.schema import Problem
 
 
@@ -33,20 +34,22 @@ class CheckResult:
 
 def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | None = None,
           toml: Mapping | None = None, config_path: Path | None = None) -> CheckResult:
-    """Every parse problem and lint finding of the reference files (and of the inputs
-    against them, with `input_dir`). Without `input_dir`: from a warehouse
-    (ESD_USAGE_SOURCE=warehouse), also its queries, run against it without reading a
-    row; else, when Gainsight credentials are set, the Gainsight object and field mapping
-    of esd.toml (describe API). Inputs that cannot be read raise InputError; an
-    unreachable warehouse or Gainsight, SourceError."""
+    """Every parse problem, unfilled placeholder, example link and lint finding of the
+    reference files (and of the inputs against them, with `input_dir`). Without
+    `input_dir`: from a warehouse (ESD_USAGE_SOURCE=warehouse), also its queries, run
+    against it without reading a row; else, when Gainsight credentials are set, the
+    Gainsight object and field mapping of esd.toml (describe API). Inputs that cannot be
+    read raise InputError; an unreachable warehouse or Gainsight, SourceError."""
     if not references.is_dir():
         raise InputError(f"{references}: reference folder not found", file=str(references))
     refs, problems = parse_references(references)
+    holes = unfilled(references, (*FILES, SEGMENTATION))  # <FILL: …>, example.com links
     if refs is None:
-        return CheckResult(references, problems)
+        return CheckResult(references, settle(problems, holes))
     inputs = read_inputs(input_dir) if input_dir else None
     problems += lint(refs, inputs.portfolio.accounts if inputs else None,
                      inputs.files["accounts"] if inputs else None)
+    problems = settle(problems, holes)
     if inputs is not None:
         problems += input_problems(inputs)
     env = os.environ if env is None else env

@@ -119,7 +119,9 @@ def check(
 ) -> None:
     """Lint the reference files, and with --input-dir the inputs against them.
 
-    Errors: unparsable rows, a SKU without action rows, an action that fails the
+    Errors: unparsable rows, an unfilled placeholder (the <FILL: …> markers of esd init,
+    {link}, {YYYY-MM-DD}, a SKU: {your_next_sku} stub), a link to an example.com host,
+    a SKU without action rows, an action that fails the
     vague-language filter, a call trigger that can never fire, an account segment with
     no baseline. Without --input-dir: with ESD_USAGE_SOURCE=warehouse, also the queries
     of esd.toml [warehouse], each run against the warehouse without reading a row
@@ -130,7 +132,8 @@ def check(
 
     Example usage:
 
-        esd check --references references --input-dir examples/portfolio
+        esd check
+        esd check --references references --input-dir pulled
     """
     from esd.app import check as check_app
 
@@ -161,11 +164,17 @@ def init(
     = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     warehouse: Annotated[bool, typer.Option(
-        "--warehouse", help="Also esd.toml and warehouse/: one SQL query per record kind "
-        "(accounts, usage events, stakeholder changes, health), commented with the "
-        "columns esd expects, runnable with DuckDB over example CSV files.")] = False,
+        "--warehouse", help="Read accounts, usage events, stakeholder changes and health "
+        "from SQL: also warehouse/, one query per record kind commented with the columns "
+        "esd expects (runnable with DuckDB over example CSV files), and an esd.toml that "
+        "reads them.")] = False,
 ) -> None:
-    """Scaffold references/, templates/ and .env.example into DIRECTORY.
+    """Scaffold a team's own repository into DIRECTORY: the reference files with
+    <FILL: …> placeholders to fill (esd check lists each one left), templates/,
+    esd.toml with every key commented, .env.example, requirements.txt pinning this
+    esd release, .github/workflows/ (weekly.yml: esd run and esd report every Monday;
+    ci.yml: esd check on every push) and a README. Never overwrites a file without
+    --force.
 
     Example usage:
 
@@ -180,4 +189,7 @@ def init(
     except EsdError as exc:
         fail(exc)
     for path in done.written:
-        out_console.print(f"wrote {path}")
+        out_console.print(f"wrote {path}", markup=False, soft_wrap=True)
+    out_console.print("\nNext steps:", markup=False)
+    for number, step in enumerate(done.next_steps, start=1):
+        out_console.print(f"  {number}. {step}", markup=False, soft_wrap=True)

@@ -102,8 +102,9 @@ def sections(blocks: list[Block]) -> list[Section]:
 
 
 def is_placeholder(text: str) -> bool:
-    """Template placeholders such as `{your_next_sku}` or `{YYYY-MM-DD}`."""
-    return "{" in text and "}" in text
+    """Template placeholders such as `{your_next_sku}`, `{YYYY-MM-DD}` or the
+    `<FILL: …>` markers of `esd init` (esd check reports each: `placeholders`)."""
+    return ("{" in text and "}" in text) or "<FILL:" in text
 
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”')
