@@ -160,7 +160,7 @@ def test_a_missing_state_file_exits_2_and_is_not_created(tmp_path, args):
     missing = tmp_path / "nowhere.db"
     done = esd(*args, "--state", missing)
     assert done.exit_code == 2
-    assert "no state store there yet" in done.stderr
+    assert "no such file yet" in done.stderr
     assert not missing.exists()
 
 

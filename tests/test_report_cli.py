@@ -167,7 +167,7 @@ def test_a_missing_state_file_is_exit_2_and_nothing_is_written(tmp_path):
     out = tmp_path / "report"
     result = report("--out", str(out), "--state", str(missing))
     assert result.exit_code == 2
-    assert "no state store there yet" in result.output and str(missing) in result.output
+    assert "no such file yet" in result.output and str(missing) in result.output
     assert not missing.exists() and not out.exists()
 
 

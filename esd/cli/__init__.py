@@ -15,7 +15,7 @@ from esd.cli import backtest, outcomes, report, tools, weekly
 from esd.cli.app import app
 
 # `esd --help` lists the commands in the contract's order, whatever the import order.
-HELP_ORDER = ("dry-run", "run", "coverage", "segment", "eval", "pull", "check", "init",
+HELP_ORDER = ("run", "dry-run", "coverage", "check", "pull", "eval", "segment", "init",
               "outcome", "report", "backtest", "history")
 
 

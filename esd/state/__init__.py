@@ -147,7 +147,7 @@ class State(Deliveries, Outcomes):
         else:
             path = Path(target)
             if not create and not path.is_file():
-                raise InputError(f"ESD_STATE={target}: no state store there yet (esd run "
+                raise InputError(f"state store {target}: no such file yet (esd run "
                                  "creates it; --state or ESD_STATE names another)",
                                  file=target, field="ESD_STATE")
             if path.parent and not path.parent.exists():
