@@ -12,7 +12,8 @@ import pytest
 from chromium import chromium_path, dump_dom, screenshot
 
 from esd.references.segmentation_defaults import default_config
-from esd.render.segmentation_html import MAX_BOOK_BARS, MAX_CURVE_POINTS, render_html
+from esd.render.segmentation_html import render_html
+from esd.render.segmentation_svg import MAX_BOOK_BARS, MAX_CURVE_POINTS
 from esd.segment.model import (
     AccountSegment,
     CsmBook,
@@ -108,7 +109,8 @@ def test_the_page_is_self_contained_with_its_three_charts():
         assert page.count(f'<svg id="{svg_id}"') == 1
     assert "seed defaults" in page and "2026-11-23" in page and "2026-Q4" in page
     # The seed's delivery order.
-    order = [page.index(s) for s in ('id="pareto"', 'id="health-by-tier"', "3. CS motion",
+    order = [page.index(s) for s in ('id="staffing"', 'id="pareto"', 'id="health-by-tier"',
+                                     'id="accounts"', "4. CS motion", 'id="allocation"',
                                      'id="csm-load"', 'id="movers"')]
     assert order == sorted(order)
 
