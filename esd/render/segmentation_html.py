@@ -82,9 +82,9 @@ cut.</p></div></div>
 {health_svg(result, config)}
 {health_note(result, config)}
 <h2 id="accounts">3. Accounts per tier</h2>
-<p class="note">In the order to act on them: <strong>save</strong> (at risk) first, then
-<strong>expand</strong> (a proactive expansion play at the target NRR), then the rest, the largest ARR
-first within each. Open a tier to see its list.</p>
+<p class="note">In the order to act on them: <strong>save</strong> (at risk) first,
+then <strong>expand</strong> (a proactive expansion play at the target NRR), then the
+rest, the largest ARR first within each. Open a tier to see its list.</p>
 {account_lists(result, config)}
 <h2>4. CS motion per tier</h2>
 {motion_cards(result, config)}
