@@ -303,10 +303,15 @@ def test_each_tier_gets_a_details_list_and_a_long_tier_stays_short():
     from esd.render.segmentation_accounts import MAX_LISTED
 
     arrs = [300_000, 260_000] + [30_000 + i for i in range(2000)] + [10_000] * 5
-    result = make_result(arrs)
+    mover = Mover(account_id="a1", name="Account 1", from_tier=1, to_tier=2,
+                  direction="demote", rule="no-signals", detail="quiet")
+    result = make_result(arrs, movers=[mover])
     result.accounts[0].play, result.accounts[0].at_risk = "save", True
     result.accounts[1].mover, result.accounts[1].mover_to = "demote", 2
     page = render_html(result, default_config())
+    assert page.count("<th>Mover</th>") == 3  # the tiers with a list
+    still = render_html(make_result(arrs), default_config())
+    assert "<th>Mover</th>" not in still  # no movers at all: no empty column
     assert_self_contained(page)
     lists = re.findall(r'<details class="tier-accounts" data-tier="(\d)"( open)?>(.*?)'
                        r"</details>", page, re.S)

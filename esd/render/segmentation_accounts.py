@@ -60,19 +60,20 @@ def _band(a: AccountSegment, fills: dict[str, str]) -> str:
             f"{esc(a.health_band)}{score}</span>")
 
 
-def _row(index: int, a: AccountSegment, owners: dict[str, str],
-         fills: dict[str, str]) -> str:
+def _row(index: int, a: AccountSegment, owners: dict[str, str], fills: dict[str, str],
+         movers: bool) -> str:
     mover = (f'{"↑" if a.mover == "promote" else "↓"} Tier {a.mover_to}' if a.mover else "")
     return (f'<tr class="play-{a.play}"><td class="n">{index}</td><td>{esc(a.name)}</td>'
             f'<td class="n">{usd(a.arr)}</td><td>{_band(a, fills)}</td>'
             f"<td>{a.expansion_potential}</td>"
             f'<td><span class="play {a.play}" title="{PLAY_TITLES[a.play]}">{a.play}</span>'
             f"</td><td>{esc(owners.get(a.owner_email, a.owner_email))}</td>"
-            f"<td>{mover}</td></tr>")
+            + (f"<td>{mover}</td>" if movers else "") + "</tr>")
 
 
 def account_lists(result: SegmentationResult, config: SegmentationConfig) -> str:
-    """One `<details>` per tier: its accounts in the order to act on them."""
+    """One `<details>` per tier: its accounts in the order to act on them (a Mover column
+    only when some account moves: section 6 says why none does)."""
     fills = {b.name: color(b.color) for b in config.bands}
     owners = {b.owner_email: b.name or b.owner_email for b in result.books}
     by_tier: dict[int, list[AccountSegment]] = {t.tier: [] for t in result.tiers}
@@ -81,14 +82,16 @@ def account_lists(result: SegmentationResult, config: SegmentationConfig) -> str
     out = []
     for t in sorted(result.tiers, key=lambda t: t.tier):
         held = by_tier.get(t.tier, [])
-        rows = "".join(_row(i, a, owners, fills) for i, a in enumerate(held[:MAX_LISTED], 1))
+        rows = "".join(_row(i, a, owners, fills, bool(result.movers))
+                       for i, a in enumerate(held[:MAX_LISTED], 1))
         more = (f'<p class="note more">Showing the first {MAX_LISTED} of {len(held):,} '
                 "accounts, at risk and expansion plays first: every account is in "
                 "segmentation.md and segmentation.json.</p>" if len(held) > MAX_LISTED
                 else "")
         table = ('<table class="accounts"><thead><tr><th>#</th><th>Account</th><th>ARR</th>'
-                 "<th>Health</th><th>Potential</th><th>Play</th><th>Owner</th><th>Mover</th>"
-                 f"</tr></thead><tbody>{rows}</tbody></table>" if held
+                 "<th>Health</th><th>Potential</th><th>Play</th><th>Owner</th>"
+                 + ("<th>Mover</th>" if result.movers else "")
+                 + f"</tr></thead><tbody>{rows}</tbody></table>" if held
                  else '<p class="note">No accounts.</p>')
         opened = " open" if t.tier in OPEN_TIERS else ""
         out.append(f'<details class="tier-accounts" data-tier="{t.tier}"{opened}><summary>'

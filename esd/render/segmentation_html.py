@@ -40,7 +40,7 @@ th,td{border-bottom:1px solid #d8dee4;padding:4px 7px;text-align:left;vertical-a
 th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.target{color:#57606a}#tiers{margin-top:40px}
 .off{color:#b3261e;font-weight:600}.flag{padding:1px 6px;border-radius:8px;font-size:12px}
-.flag.ok,.flag.automated{background:#e3f1df}
+.flag{white-space:nowrap}.flag.ok,.flag.automated{background:#e3f1df}
 .flag.under-covered,.flag.above,.flag.below,.flag.over-covered{background:#fde2dd}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:12px}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;font-size:13px}
