@@ -414,8 +414,9 @@ def test_the_terminal_gets_one_box_and_quiet_or_a_pipe_gets_nothing(tmp_path):
     assert lines[0].endswith("╮") and any(line.startswith("╰") for line in lines)
     assert len(lines) <= 40
     box = shown.stdout
-    for text in ("1 Strategic", "4 Long Tail", "13 short", "needs 22 CSMs", "you have 6",
-                 "16 short", "Save first (39 at risk", "Halcyon Media — Tier 1",
+    for text in ("1 Strategic", "4 Long Tail", "needs 22 CSMs", "you have 6", "16 short",
+                 "Target NRR 110% (balanced plays): add $2.75M ARR, net, in a year",
+                 "Save first (39 at risk", "Halcyon Media — Tier 1",
                  "Snapshots: off (--no-state)"):
         assert text in box, text
     row = next(line for line in lines if "1 Strategic" in line)

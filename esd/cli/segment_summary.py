@@ -25,24 +25,26 @@ if TYPE_CHECKING:
 FIRST = 3  # accounts named under "save first" and "expand first"
 
 
-def _gap(gap: int | None) -> Text:
+def _gap(gap: int | None, word: bool = True) -> Text:
     if gap is None:
         return Text("—")
     if gap > 0:
-        return Text(f"{gap} short", style="bold red")
+        return Text(f"{gap} short" if word else str(gap), style="bold red")
     return Text(f"{-gap} spare" if gap < 0 else "0")
 
 
 def _tiers(result: SegmentationResult) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("tier", "accounts", "ARR", "at risk", "HIGH", "CSMs", "needs", "gap"):
-        table.add_column(name, justify="left" if name == "tier" else "right")
+    """Fits 60 columns: short headers, and only the tier names wrap."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
+    table.add_column("tier", min_width=9)
+    for name in ("accts", "ARR", "risk", "HIGH", "CSMs", "need", "short"):
+        table.add_column(name, justify="right", no_wrap=True)
     for cut, alloc in zip(result.tiers, result.allocation, strict=True):
         staffed = alloc.ratio is not None
         table.add_row(f"{cut.tier} {cut.name}", f"{cut.accounts:,}", usd(cut.arr),
                       Text(str(cut.at_risk), style="red" if cut.at_risk else ""),
                       str(cut.high_potential), str(alloc.csms) if staffed else "auto",
-                      str(alloc.needed) if staffed else "—", _gap(alloc.gap))
+                      str(alloc.needed) if staffed else "—", _gap(alloc.gap, word=False))
     return table
 
 
@@ -61,8 +63,9 @@ def summary(done: SegmentOutcome) -> Panel:
                     f"{r.csms}: ")
     staffing.append_text(_gap(gap) if gap else Text("none short"))
     lines: list = [
-        Text(f"{len(r.accounts):,} accounts · {usd(total)} ARR · {r.csms} CSMs · target NRR "
-             f"{r.target_nrr:g}% → +{usd(r.expansion_needed)} a year ({r.stance})"),
+        Text(f"{len(r.accounts):,} accounts · {usd(total)} ARR · {r.csms} CSMs"),
+        Text(f"Target NRR {r.target_nrr:g}% ({r.stance} plays): add "
+             f"{usd(r.expansion_needed)} ARR, net, in a year"),
         _tiers(r), staffing]
     save = [a for a in r.accounts if a.play == "save"]
     expand = [a for a in r.accounts if a.play == "expand"]
