@@ -200,3 +200,18 @@ def test_a_target_nrr_outside_50_200_is_refused(tmp_path):
                      "--as-of", AS_OF, "--out", str(tmp_path / "o"), "--no-state",
                      "--target-nrr", "20")
     assert result.exit_code == 2 and not (tmp_path / "o").exists()
+
+
+def test_a_name_cannot_break_the_markdown_list(tmp_path):
+    folder = write_portfolio(tmp_path / "in", [
+        account("a1", name="Pipe | Co\n## Forged heading", arr=50_000.0),
+        *[account(f"b{i}", arr=10_000.0 + i) for i in range(5)]])
+    out = tmp_path / "out"
+    result = segment("--input-dir", str(folder), "--references", str(TEST_REFS), "--as-of",
+                     AS_OF, "--out", str(out), "--no-state", "--quiet")
+    assert result.exit_code == 0, result.output
+    md = (out / "segmentation.md").read_text()
+    row = next(line for line in md.splitlines() if "Pipe" in line)
+    assert "| Pipe \\| Co ## Forged heading |" in row
+    assert row.count(" | ") == 7  # eight cells: the name stayed in one
+    assert "\n## Forged heading" not in md
