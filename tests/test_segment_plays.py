@@ -188,6 +188,8 @@ def test_the_target_nrr_moves_accounts_between_plays_and_up_the_list(tmp_path):
     assert tier1[:2] == ["t1-0", "t1-1"]  # save, then the MEDIUM expand, then LOW by ARR
     assert "proactive from LOW potential (every account); 5 of 6 accounts" in md_high
     assert "proactive from HIGH potential; 0 of 6 accounts" in md_low
+    assert "from 115% every Tier 1 account" in md_high  # the rule, stated where it applies
+    assert "Target NRR here: 120% (expansion-led)." in md_high
     assert "Expansion plays</strong> (target NRR 120%, expansion-led)" in page_high
     # --target-nrr overrides the file for one run.
     flag, _, _ = run_book(tmp_path, "--target-nrr", "100")

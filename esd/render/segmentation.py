@@ -11,7 +11,7 @@ from esd.format import usd, utc_z
 from esd.references.schema import SegmentationConfig
 from esd.render.digest import environment, md_text
 from esd.segment.model import SegmentationResult
-from esd.segment.plays import at_risk_bands
+from esd.segment.plays import RULE, at_risk_bands
 
 TEMPLATE = "segmentation.md.j2"
 
@@ -96,6 +96,7 @@ def render_markdown(result: SegmentationResult, config: SegmentationConfig,
         listed=listed, owners={b.owner_email: b.name or b.owner_email for b in result.books},
         staffing=staffing_line(result), nrr=nrr_line(result), snapshots=state_line(result),
         risk_names=[b.name for b in config.bands if b.name in at_risk_bands(config.bands)],
+        play_rule=RULE,
     )
 
 

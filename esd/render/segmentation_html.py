@@ -24,6 +24,7 @@ from esd.render.segmentation_sections import (
 )
 from esd.render.segmentation_svg import esc, health_svg, load_svg, pareto_svg
 from esd.segment.model import SegmentationResult
+from esd.segment.plays import RULE
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
@@ -87,6 +88,7 @@ then <strong>expand</strong> (a proactive expansion play at the target NRR), the
 rest, the largest ARR first within each. Open a tier to see its list.</p>
 {account_lists(result, config)}
 <h2>4. CS motion per tier</h2>
+<p class="note">{esc(RULE)}</p>
 {motion_cards(result, config)}
 <h2>5. Staffing and CSM load</h2>
 {allocation_table(result)}

@@ -46,6 +46,10 @@ STANCES = (  # (lowest target NRR, stance, lowest potential for a proactive play
     (float("-inf"), "retention-led", {1: "HIGH", 2: "HIGH", 3: "HIGH", 4: "HIGH"}),
 )
 _ORDER = {"save": 0, "expand": 1, "standard": 2}
+RULE = ("The target NRR sets the lowest expansion potential that earns a proactive expansion "
+        "play: under 105% only HIGH, in every tier (retention first); from 105% MEDIUM too "
+        "in Tiers 1-2; from 115% every Tier 1 account, and MEDIUM in Tiers 2-3. Tier 4 "
+        "expands on HIGH only, through upgrade prompts.")
 
 
 def at_risk_bands(bands: Sequence[HealthBand]) -> set[str]:
