@@ -25,7 +25,7 @@ def main() -> None:
                         "--as-of", "2026-11-23", "--out", str(out), "--no-state", "--quiet"],
                        cwd=ROOT, check=True)
         screenshot(out / "segmentation.html", ROOT / "docs" / "segmentation.png",
-                   width=1280, height=2000)
+                   width=1280, height=2400)
     print("wrote docs/segmentation.png")
 
 

@@ -194,15 +194,24 @@ def test_allocation_rows_flag_coverage_and_arr_per_csm():
                 + [seg(f"t2-{i}", 2, 60_000) for i in range(60)]
                 + [seg(f"t4-{i}", 4, 5_000) for i in range(10)])
     rows = {r.tier: r for r in allocation(accounts, config, 3)}
-    assert (rows[1].csms, rows[1].accounts_per_csm, rows[1].coverage) == (2, 8.0, "ok")
+    # Within 1:5-8 accounts, but $4.8M per CSM against "under $500K": not ok. Each account
+    # alone is above $500K, so the need is one CSM per account (16), and the target stays
+    # out of reach even then.
+    assert (rows[1].csms, rows[1].accounts_per_csm, rows[1].coverage) == (
+        2, 8.0, "under-covered")
     assert rows[1].arr_per_csm == 4_800_000 and rows[1].arr_status == "above target"
+    assert (rows[1].needed, rows[1].needed_by_accounts, rows[1].needed_by_arr) == (16, 2, 16)
+    assert rows[1].binding == "arr" and not rows[1].arr_reachable and rows[1].gap == 14
     assert (rows[2].csms, rows[2].accounts_per_csm, rows[2].coverage) == (
         1, 60.0, "under-covered")
     assert rows[2].arr_status == "above target"  # $3.6M against $1M-$2M
     assert (rows[3].csms, rows[3].coverage) == (0, "ok")  # nothing to cover
     assert (rows[4].csms, rows[4].coverage) == (0, "automated")
-    over = {r.tier: r for r in allocation(accounts[:16], config, 5)}
-    assert (over[1].accounts_per_csm, over[1].coverage) == (3.2, "over-covered")
+    cheap = [seg(f"c{i}", 1, 50_000) for i in range(16)]  # $800K: 2 CSMs by either ratio
+    over = {r.tier: r for r in allocation(cheap, config, 5)}
+    assert (over[1].needed, over[1].accounts_per_csm, over[1].coverage) == (
+        2, 3.2, "over-covered")
+    assert over[1].gap == -3
 
 
 def test_books_measure_load_and_flag_mixed_tiers():

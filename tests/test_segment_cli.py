@@ -281,3 +281,154 @@ def test_no_coverage_guard_applies_to_segment(tmp_path):
                      "--out", str(tmp_path / "seg"), "--no-state", "--quiet")
     assert result.exit_code == 0, result.output
     assert len(json.loads((tmp_path / "seg" / "segmentation.json").read_text())["accounts"]) == 5
+
+
+# --- issue 17: lists, motions, snapshots, the terminal box -------------------------------
+
+def tier_lists(md: str) -> dict[int, list[str]]:
+    """Section 6 of segmentation.md: tier -> the account names of its table, in order."""
+    section = md.split("## 6. Accounts per tier", 1)[1]
+    out: dict[int, list[str]] = {}
+    for block in section.split("\n### Tier ")[1:]:
+        tier = int(block.split(" ", 1)[0])
+        out[tier] = [row.split(" | ")[1] for row in block.splitlines()
+                     if row.startswith("| ") and row.split(" | ")[0][2:].isdigit()]
+    return out
+
+
+def test_every_tier_lists_its_accounts_in_the_order_to_act_on_them(demo_out):
+    out, data = demo_out
+    order = {"save": 0, "expand": 1, "standard": 2}
+    rank = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+    for tier in (1, 2, 3, 4):
+        held = [a for a in data["accounts"] if a["tier"] == tier]
+        keys = [(order[a["play"]], rank[a["expansion_potential"]] if a["play"] == "expand"
+                 else 0, -a["arr"]) for a in held]
+        assert keys == sorted(keys), tier
+        assert all(a["play"] == "save" for a in held if a["at_risk"])
+        assert {a["health_band"] for a in held if a["at_risk"]} <= {"At Risk", "Critical"}
+        assert data["tiers"][tier - 1]["at_risk"] == sum(a["at_risk"] for a in held)
+    md = (out / "segmentation.md").read_text()
+    lists = tier_lists(md)
+    for tier in (1, 2, 3, 4):  # the whole tier, in the JSON's order
+        assert lists[tier] == [a["name"] for a in data["accounts"] if a["tier"] == tier]
+    t1 = [a for a in data["accounts"] if a["tier"] == 1]
+    assert sum(a["at_risk"] for a in t1) == 3  # the "3 Tier-1 accounts At Risk" of the issue
+    assert lists[1][:3] == [a["name"] for a in t1 if a["at_risk"]]
+    assert "### Tier 1 — Strategic: 16 accounts, 3 at risk, 1 HIGH potential" in md
+    page = (out / "segmentation.html").read_text()
+    assert page.count('<details class="tier-accounts"') == 4
+    assert '<details class="tier-accounts" data-tier="1" open>' in page
+    assert '<details class="tier-accounts" data-tier="2">' in page
+    assert "<script" not in page.lower()
+    first = page.split('data-tier="1" open>', 1)[1].split("</details>", 1)[0]
+    assert first.count("<tr class=") == 16
+    positions = [first.index(f"<td>{a['name']}</td>") for a in t1]
+    assert positions == sorted(positions)  # the page keeps the list's order
+    assert first.count('class="play save"') == 3
+
+
+def test_the_current_motion_is_shown_against_the_recommended_one(demo_out):
+    out, data = demo_out
+    fits = [(t["motion"], t["motion_fit"]) for t in data["tiers"]]
+    assert fits == [("High-Touch", "as recommended"), ("Mid-Touch", "heavier than recommended"),
+                    ("Digital / Light Touch", "heavier than recommended"),
+                    ("Self-Serve", "heavier than recommended")]
+    md = (out / "segmentation.md").read_text()
+    assert ("- Current motion: Mid-Touch: a named CSM, check-ins when the CSM finds time — "
+            "heavier than recommended") in md
+    page = (out / "segmentation.html").read_text()
+    card = page.split('<div class="card" data-tier="4">', 1)[1].split("</div>", 1)[0]
+    assert "Mid-Touch: a named CSM in the CRM" in card
+    assert '<span class="flag above">heavier than recommended</span>' in card
+
+
+def test_without_a_current_motion_the_report_says_it_is_not_stated(tmp_path):
+    folder = write_portfolio(tmp_path / "in", [account(f"a{i}", arr=10_000.0 * (i + 1))
+                                               for i in range(8)])
+    out = tmp_path / "out"
+    assert segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                   "--out", str(out), "--no-state", "--quiet").exit_code == 0
+    md = (out / "segmentation.md").read_text()
+    assert md.count("- Current motion: not stated") == 4 and "recommended" not in md.split(
+        "## 3.")[1].split("## 4.")[0]
+
+
+def test_no_state_says_so_instead_of_a_first_snapshot(tmp_path):
+    out = tmp_path / "out"
+    result = segment("--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of",
+                     AS_OF, "--out", str(out), "--no-state", "--quiet")
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "segmentation.json").read_text())
+    assert data["state"] == "off" and data["state_label"] is None
+    for name in ("segmentation.md", "segmentation.html"):
+        text = (out / name).read_text()
+        assert "first quarterly snapshot" not in text, name
+        assert "quarterly snapshots are off (--no-state)" in text, name
+    assert not (tmp_path / "esd-state.db").exists()
+
+
+def test_segment_creates_no_state_store_unless_asked(tmp_path, monkeypatch):
+    from esd.state import State
+
+    monkeypatch.delenv("ESD_STATE")  # conftest names one; a user's shell names none
+    default = tmp_path / "esd-state.db"  # the working directory is tmp_path
+    run = ["--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of", AS_OF,
+           "--quiet"]
+    first = segment(*run, "--out", str(tmp_path / "o1"))
+    assert first.exit_code == 0, first.output
+    assert not default.exists()
+    data = json.loads((tmp_path / "o1" / "segmentation.json").read_text())
+    assert (data["state"], data["state_label"]) == ("absent", "esd-state.db")
+    md = (tmp_path / "o1" / "segmentation.md").read_text()
+    assert "there is no state store at esd-state.db" in md and "--state PATH" in md
+    assert "first quarterly snapshot" not in md
+    # Asked explicitly: the store is created and this quarter recorded.
+    named = tmp_path / "kept.db"
+    second = segment(*run, "--out", str(tmp_path / "o2"), "--state", str(named))
+    assert second.exit_code == 0, second.output
+    assert named.exists() and not default.exists()
+    # The default store, once it exists (esd run made it), is read and written.
+    State.open(str(default)).close()
+    third = segment(*run, "--out", str(tmp_path / "o3"))
+    assert third.exit_code == 0, third.output
+    assert json.loads((tmp_path / "o3" / "segmentation.json").read_text())["state"] == "kept"
+    store = State.open(str(default), create=False)
+    try:
+        assert len(store.snapshots()) == len(data["accounts"])
+    finally:
+        store.close()
+
+
+def test_the_terminal_gets_one_box_and_quiet_or_a_pipe_gets_nothing(tmp_path):
+    run = ["--input-dir", str(DEMO), "--references", str(DEMO_REFS), "--as-of", AS_OF,
+           "--no-state"]
+    piped = segment(*run, "--out", str(tmp_path / "o1"))  # CliRunner's stdout is no tty
+    assert piped.exit_code == 0 and piped.stdout == ""
+    quiet = segment(*run, "--out", str(tmp_path / "o2"), "--quiet")
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+    shown = segment(*run, "--out", str(tmp_path / "o3"), "--no-quiet")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("╭─ Customer segmentation · 2026-11-23 (2026-Q4)")
+    assert lines[0].endswith("╮") and any(line.startswith("╰") for line in lines)
+    assert len(lines) <= 40
+    box = shown.stdout
+    for text in ("1 Strategic", "4 Long Tail", "needs 22 CSMs", "you have 6", "16 short",
+                 "Target NRR 110% (balanced plays): add $2.75M ARR, net, in a year",
+                 "Save first (39 at risk", "Halcyon Media — Tier 1",
+                 "Snapshots: off (--no-state)"):
+        assert text in box, text
+    row = next(line for line in lines if "1 Strategic" in line)
+    assert row.split()[3:10] == ["16", "$13.88M", "3", "1", "3", "16", "13"]
+
+
+def test_is_quiet_follows_the_terminal(monkeypatch):
+    import sys
+
+    from esd.cli.output import is_quiet
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert is_quiet(None) is False and is_quiet(True) is True
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    assert is_quiet(None) is True and is_quiet(False) is False

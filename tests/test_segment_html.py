@@ -12,7 +12,8 @@ import pytest
 from chromium import chromium_path, dump_dom, screenshot
 
 from esd.references.segmentation_defaults import default_config
-from esd.render.segmentation_html import MAX_BOOK_BARS, MAX_CURVE_POINTS, render_html
+from esd.render.segmentation_html import render_html
+from esd.render.segmentation_svg import MAX_BOOK_BARS, MAX_CURVE_POINTS
 from esd.segment.model import (
     AccountSegment,
     CsmBook,
@@ -108,7 +109,8 @@ def test_the_page_is_self_contained_with_its_three_charts():
         assert page.count(f'<svg id="{svg_id}"') == 1
     assert "seed defaults" in page and "2026-11-23" in page and "2026-Q4" in page
     # The seed's delivery order.
-    order = [page.index(s) for s in ('id="pareto"', 'id="health-by-tier"', "3. CS motion",
+    order = [page.index(s) for s in ('id="staffing"', 'id="pareto"', 'id="health-by-tier"',
+                                     'id="accounts"', "4. CS motion", 'id="allocation"',
                                      'id="csm-load"', 'id="movers"')]
     assert order == sorted(order)
 
@@ -293,3 +295,135 @@ def test_the_page_renders_in_headless_chromium(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     assert struct.unpack(">II", data[16:24]) == (1280, 1400)
     assert len(data) > 10_000  # a blank page of that size compresses to a few kB
+
+
+# --- issue 17: account lists, staffing, motions, snapshots, label geometry ---------------
+
+def test_each_tier_gets_a_details_list_and_a_long_tier_stays_short():
+    from esd.render.segmentation_accounts import MAX_LISTED
+
+    arrs = [300_000, 260_000] + [30_000 + i for i in range(2000)] + [10_000] * 5
+    mover = Mover(account_id="a1", name="Account 1", from_tier=1, to_tier=2,
+                  direction="demote", rule="no-signals", detail="quiet")
+    result = make_result(arrs, movers=[mover])
+    result.accounts[0].play, result.accounts[0].at_risk = "save", True
+    result.accounts[1].mover, result.accounts[1].mover_to = "demote", 2
+    page = render_html(result, default_config())
+    assert page.count("<th>Mover</th>") == 3  # the tiers with a list
+    still = render_html(make_result(arrs), default_config())
+    assert "<th>Mover</th>" not in still  # no movers at all: no empty column
+    assert_self_contained(page)
+    lists = re.findall(r'<details class="tier-accounts" data-tier="(\d)"( open)?>(.*?)'
+                       r"</details>", page, re.S)
+    assert [(t, bool(o)) for t, o, _ in lists] == [("1", True), ("2", False), ("3", False),
+                                                   ("4", False)]
+    body = {t: b for t, _, b in lists}
+    assert body["1"].count("<tr class=") == 2 and "↓ Tier 2" in body["1"]
+    assert body["1"].index("play-save") < body["1"].index("play-standard")
+    assert body["3"].count("<tr class=") == MAX_LISTED
+    assert f"Showing the first {MAX_LISTED} of 2,000 accounts" in body["3"]
+    assert "Showing the first" not in body["4"] and body["4"].count("<tr class=") == 5
+    assert "No accounts." in body["2"]
+    assert len(page) < 150_000  # 2,000 accounts add 25 rows, not 2,000
+
+
+def test_the_staffing_table_has_needs_gap_and_the_reason_for_under_coverage():
+    result = make_result(portfolio())
+    row = result.allocation[1]
+    row.csms, row.needed, row.needed_by_accounts, row.needed_by_arr = 2, 5, 2, 5
+    row.binding, row.coverage, row.arr_reachable = "arr", "under-covered", True
+    result.allocation[0].arr_reachable = False
+    result.csms, result.csms_needed, result.csms_needed_by_accounts = 2, 5, 2
+    page = render_html(result, default_config())
+    table = re.search(r'<table id="allocation">.*?</table>', page, re.S).group(0)
+    assert "<th>Needs</th><th>Gap</th>" in table
+    assert ('<td class="n needed">5</td><td class="n gap"><span class="off">3 short</span>'
+            in table)
+    assert 'under-covered</span> <span class="why">(ARR per CSM)</span>' in table
+    assert "Tier 1 Strategic: its accounts average" in page  # out of reach at one per account
+    assert '<p class="big">needs 5 CSMs · has 2 · <span class="off">3 short</span>' in page
+
+
+def test_motion_cards_set_the_current_motion_against_the_recommended_one():
+    result = make_result(portfolio(), target_nrr=120, stance="expansion-led")
+    result.tiers[2].current_motion = "High-Touch <b>for all</b>"
+    result.tiers[2].motion_fit = "heavier than recommended"
+    page = render_html(result, default_config())
+    card = page.split('<div class="card" data-tier="3">', 1)[1].split("</div>", 1)[0]
+    assert "High-Touch &lt;b&gt;for all&lt;/b&gt;" in card
+    assert '<span class="flag above">heavier than recommended</span>' in card
+    assert "(target NRR 120%, expansion-led)" in card
+    other = page.split('<div class="card" data-tier="1">', 1)[1].split("</div>", 1)[0]
+    assert "not stated in 4-segmentation.md" in other
+
+
+@pytest.mark.parametrize(("state", "label", "says", "never"), [
+    ("off", None, "quarterly snapshots are off (--no-state)", "first quarterly snapshot"),
+    ("absent", "esd-state.db", "there is no state store at esd-state.db",
+     "first quarterly snapshot"),
+    ("kept", "state.db", "this is the first quarterly snapshot", "--no-state"),
+])
+def test_the_movers_note_says_why_there_are_none(state, label, says, never):
+    page = render_html(make_result(portfolio(), state=state, state_label=label),
+                       default_config())
+    movers = re.search(r'<p id="movers">.*?</p>', page, re.S).group(0)
+    assert says in movers and never not in movers
+    assert never not in page.split('id="snapshots"')[1].split("</p>")[0]
+
+
+GEOMETRY = """<script>
+(function () {
+  const svg = document.getElementById("csm-load");
+  const box = e => { const b = e.getBBox(); return [b.x, b.y, b.width, b.height]; };
+  const out = {line: box(svg.querySelector(".capacity-line")),
+               texts: [...svg.querySelectorAll("text")].map(
+                 t => ({text: t.textContent, cls: t.getAttribute("class"), box: box(t)}))};
+  const pre = document.createElement("pre");
+  pre.id = "geometry";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def overlaps(a, b, pad: float = 1.0) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return (ax < bx + bw + pad and bx < ax + aw + pad and ay < by + bh and by < ay + ah)
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed")
+def test_no_label_crosses_the_full_time_line_or_another_label(tmp_path):
+    """Measured by Chromium itself: a test-only script (never in the page esd writes)
+    records each text's box in the load chart."""
+    loads = [1.31, 1.02, 0.99, 0.97, 0.93, 0.9, 0.86, 0.8, 0.72, 0.4, 0.05]
+    books = [CsmBook(owner_email=f"c{i}@example.com", name=f"CSM {i}",
+                     accounts_by_tier={1: 2, 3: 20}, arr=1e6, load=load, mixed=i % 2 == 0,
+                     note="mixed" if i % 2 == 0 else None) for i, load in enumerate(loads)]
+    page = render_html(make_result(portfolio(), books=books), default_config())
+    assert "<script" not in page
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", GEOMETRY + "</body>"), encoding="utf-8")
+    dom = dump_dom(probe, timeout=30)
+    found = re.search(r'<pre id="geometry">(.*?)</pre>', dom, re.S)
+    assert found, "the probe script did not run"
+    import html
+    import json
+
+    geometry = json.loads(html.unescape(found.group(1)))
+    line = geometry["line"]
+    texts = geometry["texts"]
+    assert len([t for t in texts if t["cls"] == "book-load"]) == len(loads)
+    crossing = [t["text"] for t in texts if overlaps(t["box"], line)]
+    assert crossing == []
+    clashes = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1:]
+               if overlaps(a["box"], b["box"], pad=0)]
+    assert clashes == []
+    # Each load label stays on its bar's row, right of where its bar ends.
+    bars = re.findall(r'<rect class="book-bar[^"]*" data-load="([\d.]+)" x="([\d.]+)" '
+                      r'y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', page)
+    labels = [t for t in texts if t["cls"] == "book-load"]
+    for (load, x, y, width, height), label in zip(bars, labels, strict=True):
+        lx, ly, _, lh = label["box"]
+        assert lx >= float(x) + float(width), load
+        assert float(y) - 2 <= ly + lh / 2 <= float(y) + float(height) + 2, load

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import TEST_REFS
+from conftest import ROOT, TEST_REFS
 from typer.testing import CliRunner
 
 from esd.cli import app
@@ -286,6 +286,11 @@ def bands(*rows):
      "mixed-book share 125% is outside 0-100"),
     ("## Last edited\n\n2026-13-01\n", "2026-13-01", "Last edited date 2026-13-01 is not a "
      "real date"),
+    ("## Team inputs\n- Target NRR: lots\n", "Target NRR",
+     'target NRR "lots" is not a percentage (write e.g. 110%)'),
+    ("## Team inputs\n- Target NRR: 300%\n", "Target NRR",
+     "target NRR 300% is outside 50-200%"),
+    ("## Goals\n\nTarget NRR: 40\n", "Target NRR", "target NRR 40% is outside 50-200%"),
     (tiers() + "\n" + tiers(), "| Tier |", "a second tiers table (the first is at line 1)"),
 ])
 def test_each_problem_names_its_line(text, needle, message):
@@ -378,3 +383,69 @@ def test_the_seeds_own_tables_read_as_written():
     assert normalised(config) == normalised(default_config())
     assert [t.line for t in config.tiers] == [5, 6, 7, 8]
     assert [b.line for b in config.bands] == [22, 23, 24, 25]
+
+
+@pytest.mark.parametrize(("value", "percent"), [
+    ("110%", 110), ("**115 %**", 115), ("120", 120), ("1.05", 105),
+    ("104.5% — retention first", 104.5), ("50%", 50), ("200%", 200)])
+def test_target_nrr_forms(value, percent):
+    text = f"# Segmentation\n\n## Team inputs (step 0)\n\n- Target NRR: {value}\n"
+    config, found = parse_segmentation(FILE, text)
+    assert found == []
+    assert config.target_nrr == percent and config.lines["target_nrr"] == 5
+
+
+def test_without_a_target_nrr_the_default_applies_and_is_marked_as_such():
+    config, found = parse_segmentation(FILE, "# Segmentation\n\n## Mixed books\n")
+    assert found == [] and config.target_nrr == 110 and "target_nrr" not in config.lines
+    shipped, _ = parse_segmentation(COPY)
+    assert shipped.target_nrr == 110 and "target_nrr" in shipped.lines
+
+
+CURRENT = """\
+## Team inputs
+- Target NRR: 110%
+- Current motion: {team}
+
+## Tier 1 — Strategic (High-Touch)
+- Current motion: {t1}
+- CSM ratio: 1 CSM : 5-8 accounts
+
+## Tier 3 — Scale (Digital / Light Touch)
+- Current motion:
+"""
+
+
+@pytest.mark.parametrize(("team", "t1", "expected_team", "expected_t1"), [
+    ("all high-touch", "Named CSM, QBR quarterly", "all high-touch", "Named CSM, QBR quarterly"),
+    ("mixed — see each tier", "Pooled CSM", None, "Pooled CSM"),
+    ("", "", None, None),
+])
+def test_current_motion_per_tier_and_for_the_whole_book(team, t1, expected_team, expected_t1):
+    config, found = parse_segmentation(FILE, CURRENT.format(team=team, t1=t1))
+    assert found == []
+    assert config.current_motion == expected_team
+    assert [t.current_motion for t in config.tiers] == [expected_t1, None, None, None]
+    # A current motion is the team's, never a line of the seed's playbook.
+    assert "Current motion" not in config.tiers[0].details
+    assert config.tiers[0].csm_ratio == (5, 8)
+
+
+def test_the_demo_states_its_current_motion_per_tier():
+    config, found = parse_segmentation(
+        ROOT / "examples" / "portfolio" / "references" / SEGMENTATION)
+    assert found == []
+    assert [t.current_motion.split(":")[0] for t in config.tiers] == [
+        "High-Touch", "High-Touch", "Mid-Touch", "Mid-Touch"]
+
+
+def test_esd_check_names_the_line_of_a_bad_target_nrr(tmp_path):
+    refs = copy_references(tmp_path / "refs")
+    path = refs / SEGMENTATION
+    text = path.read_text().replace("**Target NRR**: 110%", "**Target NRR**: 250%")
+    assert text != path.read_text()
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["check", "--references", str(refs)])
+    assert result.exit_code == 2
+    assert (f"4-segmentation.md:{line_of(text, 'Target NRR**: 250%')}: target NRR 250% is "
+            "outside 50-200%") in result.output

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from esd.app.inputs import extractor_for, load_inputs
 from esd.app.settings import Settings
@@ -23,6 +24,7 @@ from esd.segment import segment as build_segment
 from esd.segment import snapshot_rows
 from esd.segment.model import SegmentationResult
 from esd.segment.movers import Snapshot
+from esd.state import DEFAULT_PATH as DEFAULT_STATE
 from esd.state import State
 
 
@@ -36,16 +38,23 @@ class SegmentOutcome:
 
 def segment(settings: Settings, out: Path, state_target: str | None = None,
             use_state: bool = True, csms: int | None = None,
-            on_source: Callable[[str], None] | None = None) -> SegmentOutcome:
+            on_source: Callable[[str], None] | None = None,
+            target_nrr: float | None = None) -> SegmentOutcome:
     """The model, written to `out`. Signals come from this window's pipeline run (no
-    coverage guard). With `use_state`, earlier quarterly snapshots drive the promotion
-    and demotion rules, and this quarter's is recorded once the files are written (a
-    failed run records nothing; bad input opens no state at all)."""
+    coverage guard). Earlier quarterly snapshots drive the promotion and demotion rules,
+    and this quarter's is recorded once the files are written (a failed run records
+    nothing; bad input opens no state at all), from the store `state_target` names
+    (created if need be) or else the default store if it exists: esd segment never
+    creates one unasked. `use_state` False reads and records none. `target_nrr`
+    (percent) overrides 4-segmentation.md's."""
     portfolio, refs = load_inputs(settings, on_source)
     _check_segments(portfolio, refs, settings.input_dir)
     if csms is not None and csms < 0:
         raise InputError(f"--csms {csms}: must be 0 or more", field="--csms")
-    state = State.open(state_target) if use_state else None
+    if target_nrr is not None and not 50 <= target_nrr <= 200:
+        raise InputError(f"--target-nrr {target_nrr:g}: must be 50-200 (percent)",
+                         field="--target-nrr")
+    state, mode, label = open_snapshots(state_target, use_state)
     try:
         with extractor_for(settings, refs, state, create_state=False) as extractor:
             run = run_pipeline(portfolio, refs, as_of=settings.as_of,
@@ -60,7 +69,8 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
             portfolio, config, as_of=settings.as_of, signals=run.signals,
             counted_usage=run.counted_usage, csms=csms, snapshots=earlier,
             health_source=("none" if portfolio.health is None else "health.json"
-                           if settings.input_dir is not None else "Gainsight"))
+                           if settings.input_dir is not None else "Gainsight"),
+            target_nrr=target_nrr, state=mode, state_label=label)
         write_atomically(out, {
             "segmentation.md": render_markdown(result, config,
                                                settings.templates or default_templates()),
@@ -73,6 +83,18 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
     finally:
         if state is not None:
             state.close()
+
+
+def open_snapshots(target: str | None, use_state: bool,
+                   ) -> tuple[State | None, Literal["kept", "off", "absent"], str | None]:
+    """(store, mode, label): the store `target` names (--state or ESD_STATE, created if
+    need be), else the default store only if it exists; none with `use_state` False."""
+    if not use_state:
+        return None, "off", None
+    if target is None and not Path(DEFAULT_STATE).is_file():
+        return None, "absent", DEFAULT_STATE
+    state = State.open(target or DEFAULT_STATE, create=target is not None)
+    return state, "kept", state.label
 
 
 def _check_segments(portfolio: Portfolio, refs: References, input_dir: Path | None) -> None:

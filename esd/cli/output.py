@@ -14,12 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from esd.errors import EsdError
-from esd.format import usd
 
 if TYPE_CHECKING:  # the printers only read these results; the use cases load lazily
     from esd.app.coverage import CoverageReport
     from esd.app.digest import DigestResult
-    from esd.app.segment import SegmentOutcome
 
 out_console = Console(highlight=False, markup=False)  # data, never markup
 err_console = Console(stderr=True, highlight=False)
@@ -189,35 +187,3 @@ def print_unattributed(unheard: dict, shown: int = 10) -> None:
 
 def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def print_segmentation(done: SegmentOutcome) -> None:
-    result, out = done.model, done.out
-    table = Table(title=f"Customer segmentation, {result.as_of.date()} ({result.quarter})",
-                  title_justify="left")
-    for column in ("tier", "ARR range", "accounts", "% accounts", "% ARR", "CSMs", "coverage"):
-        table.add_column(column, justify="left" if column in ("tier", "ARR range",
-                                                             "coverage") else "right")
-    for cut, alloc in zip(result.tiers, result.allocation, strict=True):
-        rng = ("— (empty)" if cut.arr_min is not None and cut.arr_max is not None
-               and cut.arr_min >= cut.arr_max else
-               f"{usd(cut.arr_min)}+" if cut.arr_max is None else
-               f"< {usd(cut.arr_max)}" if cut.arr_min is None else
-               f"{usd(cut.arr_min)}-{usd(cut.arr_max)}")
-        table.add_row(f"{cut.tier} {cut.name}", rng, str(cut.accounts),
-                      f"{cut.share_accounts:.1f}", f"{cut.share_arr:.1f}",
-                      str(alloc.csms) if alloc.ratio else "—", alloc.coverage)
-    out_console.print(table)
-    mixed = [b for b in result.books if b.mixed]
-    out_console.print(
-        f"{result.csms} CSM{'' if result.csms == 1 else 's'} · expansion potential "
-        f"HIGH {result.potential_counts['HIGH']}, "
-        f"MEDIUM {result.potential_counts['MEDIUM']}, LOW {result.potential_counts['LOW']} · "
-        f"{len(mixed)} books mixing tiers · {len(result.movers)} movers")
-    out_console.print(f"Wrote segmentation.md, segmentation.json and segmentation.html "
-                      f"to {out}/")
-    extraction = done.extraction
-    if extraction.model:
-        out_console.print(f"Signals from Claude ({extraction.model}): "
-                          f"{extraction.requests} requests, ${extraction.cost_usd:.2f} "
-                          "at list prices.")

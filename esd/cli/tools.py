@@ -25,7 +25,6 @@ from esd.cli.output import (
     fail,
     is_quiet,
     out_console,
-    print_segmentation,
 )
 from esd.errors import EsdError
 
@@ -50,31 +49,42 @@ def segment(
         help="CSM headcount to allocate (default: the owners in accounts.json).")] = None,
     state: Annotated[str | None, typer.Option(
         "--state", envvar="ESD_STATE", metavar="PATH|URL",
-        help="Where quarterly snapshots are kept (default ./esd-state.db).")] = None,
+        help="Where quarterly snapshots are kept (created if need be). Without it, "
+        "./esd-state.db if it exists; esd segment never creates that one unasked.")] = None,
     no_state: Annotated[bool, typer.Option(
         "--no-state", help="Neither read nor record quarterly snapshots (no movers).")]
     = False,
+    target_nrr: Annotated[float | None, typer.Option(
+        "--target-nrr", envvar="ESD_TARGET_NRR", metavar="PERCENT", min=50, max=200,
+        help="Target net revenue retention, e.g. 115: how far proactive expansion plays "
+        "reach (default: 4-segmentation.md's Target NRR, else 110).")] = None,
     quiet: Quiet = None,
 ) -> None:
     """The customer segmentation model: tiers calibrated to the ARR distribution, health,
     expansion potential, CS motion and CSM allocation per tier, and tier movers.
 
     Writes OUT/segmentation.md, OUT/segmentation.json and OUT/segmentation.html (one
-    self-contained page with charts). Records this quarter's snapshot of every account
-    in the state database; earlier quarters drive the promotion and demotion rules.
+    self-contained page with charts): each tier's accounts in the order to act on them,
+    and the CSMs the book needs at the seed's ratios against the CSMs it has. With a
+    state store (--state, or an existing ./esd-state.db) it records this quarter's
+    snapshot of every account; earlier quarters drive the promotion and demotion rules.
+    On a terminal it prints a one-box summary.
 
     Example usage:
 
         esd segment --input-dir examples/portfolio --as-of 2026-11-23 --out segmentation
+        esd segment --target-nrr 115 --state esd-state.db --out segmentation
     """
     from esd.app import segment as segment_app
+    from esd.cli.segment_summary import print_segmentation
 
     try:
-        done = segment_app.segment(settings, out, state, not no_state, csms)
+        done = segment_app.segment(settings, out, state, not no_state, csms,
+                                   target_nrr=target_nrr)
     except EsdError as exc:
         fail(exc)
     if not is_quiet(quiet):
-        print_segmentation(done)
+        print_segmentation(done, out_console)
 
 
 @app.command("eval")

@@ -13,6 +13,8 @@ are strict, and every problem carries its line. Where each setting is read:
     heading with "expansion"             seat, request/ticket, multi-team, API, HIGH, MEDIUM
     heading with "promot"/"demot"        HIGH for N quarters; no signals for N quarters
     heading with "mixed"                 more than N%
+    heading with "input", "NRR", "goal"  `Target NRR: 110%`, `Current motion: all high-touch`
+    (step 0)                             (a tier's own `Current motion:` line wins)
     heading "Last edited"                YYYY-MM-DD
 """
 
@@ -97,7 +99,9 @@ def _kind(title: str) -> str | None:
         return "tier"
     for words, kind in ((("last edited",), "edited"), (("mixed",), "mixed"),
                         (("promot", "demot"), "movement"), (("expansion",), "expansion"),
-                        (("health",), "health")):
+                        (("health",), "health"),
+                        (("input", "nrr", "net revenue retention", "goal", "step 0"),
+                         "inputs")):
         if any(w in t for w in words):
             return kind
     return None
@@ -168,7 +172,9 @@ def _tier_section(part: _Part, config: SegmentationConfig, has_table: bool,
     details: dict[str, str] = {}
     for at, label, value in _lines(part.blocks):
         key = label.lower()
-        if "ratio" in key:
+        if key.startswith("current"):
+            spec.current_motion = _motion_text(value)
+        elif "ratio" in key:
             _set_ratio(spec, value, at, problem)
         elif "arr" in key and "csm" in key:
             got = money(value)
@@ -281,5 +287,38 @@ def _mixed(line: int, label: str, value: str, config: SegmentationConfig,
                                                 percent=True, high=100), line)
 
 
+def _motion_text(value: str) -> str | None:
+    """A current motion as written; blank, `-` or `mixed` (see the tiers) states none."""
+    text = value.strip()
+    return None if re.fullmatch(r"[-–—]?|mixed\b.*|n/?a|none stated", text,
+                                re.IGNORECASE) else text
+
+
+def _inputs(line: int, label: str, value: str, config: SegmentationConfig,
+            problem: Report) -> None:
+    key = label.lower()
+    if "nrr" in key or "net revenue retention" in key:
+        got = _percent(value)
+        if got is None:
+            problem(line, f'target NRR "{value}" is not a percentage (write e.g. 110%)')
+        elif not 50 <= got <= 200:
+            problem(line, f"target NRR {fmt(got)}% is outside 50-200% (net revenue "
+                    "retention: 100% keeps the book's ARR, 110% grows it by a tenth)")
+        else:
+            _set(config, "target_nrr", got, line)
+    elif key.startswith("current"):
+        config.current_motion = _motion_text(value)
+        config.lines["current_motion"] = line
+
+
+def _percent(text: str) -> float | None:
+    """`110%`, `110 %`, `110` or `1.1` (a ratio up to 3) as a percentage."""
+    m = re.match(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?", text)
+    if m is None:
+        return None
+    value = float(m["num"])
+    return value * 100 if not m["pct"] and value <= 3 else value
+
+
 SETTINGS = {"health": _health, "expansion": _expansion, "movement": _movement,
-            "mixed": _mixed}
+            "mixed": _mixed, "inputs": _inputs}

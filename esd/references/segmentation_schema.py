@@ -22,7 +22,8 @@ class TierSpec(BaseModel):
     arr_from: float | None = None  # fixed lower ARR bound (inclusive); None = calibrated
     csm_ratio: tuple[int, int] | None = None  # accounts per CSM (min, max); None = no CSM
     arr_per_csm: tuple[float | None, float | None] = (None, None)  # USD target (min, max)
-    motion: str = ""  # e.g. "High-Touch"
+    motion: str = ""  # e.g. "High-Touch": the recommended motion's short label
+    current_motion: str | None = None  # what the tier gets today (step 0), if stated
     details: dict[str, str] = Field(default_factory=dict)  # Motion, Cadence, Channels, ...
     line: int = 0
 
@@ -60,6 +61,11 @@ class SegmentationConfig(BaseModel):
     promote_high_quarters: int = 2  # HIGH potential this many consecutive quarters: promote
     demote_quiet_quarters: int = 4  # no signal this many quarters: Tier 1 -> 2 (review)
     mixed_book_share: float = 25.0  # percent of a book in Tiers 3-4 beside Tier 1 = mixed
+    # Step 0, the team's inputs: the target net revenue retention (percent), which sets
+    # how far proactive expansion plays reach (esd.segment.plays), and the current
+    # motion of every tier that states none of its own ("all high-touch"), if stated.
+    target_nrr: float = 110.0
+    current_motion: str | None = None
     last_edited: date | None = None
     # Line in 4-segmentation.md of each scalar setting above (e.g. "multi_team_skus"),
     # for `esd check`; empty for the defaults.

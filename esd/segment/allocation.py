@@ -10,9 +10,9 @@ Allocation of a headcount of N CSMs:
    below its middle; CSMs beyond that also go where the load is highest (and the tier
    shows as over-covered).
 
-A tier is under-covered when it has accounts per CSM above its ratio (or accounts and
-no CSM), over-covered below it; Tier 4 (ratio 0) is automated. ARR per CSM is compared
-with the tier's target range.
+What each tier needs, and the coverage verdict of what it gets, are `staffing`'s: both
+ratios count (accounts per CSM and ARR per CSM). ARR per CSM is also compared with the
+tier's target range on its own (above / below target).
 
 A CSM's book (the accounts whose owner_email is theirs) has a load in CSM-equivalents:
 the sum over tiers of its accounts divided by the middle of that tier's ratio (1.0 =
@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 from esd.references.schema import SegmentationConfig, TierSpec
 from esd.segment.model import AccountSegment, CsmBook, TierAllocation
+from esd.segment.staffing import coverage, need
 
 
 def middle(ratio: tuple[int, int]) -> float:
@@ -74,14 +75,7 @@ def allocation(accounts: Sequence[AccountSegment], config: SegmentationConfig,
         n, people = counts.get(t.tier, 0), given[t.tier]
         per = n / people if people else None
         arr_per = arr[t.tier] / people if people else None
-        if t.csm_ratio is None:
-            coverage = "automated"
-        elif n and (per is None or per > t.csm_ratio[1]):
-            coverage = "under-covered"
-        elif per is not None and per < t.csm_ratio[0]:
-            coverage = "over-covered"
-        else:
-            coverage = "ok"
+        needed = need(t, n, arr[t.tier])
         status = None
         low, high = t.arr_per_csm
         if arr_per is not None and (low is not None or high is not None):
@@ -91,8 +85,13 @@ def allocation(accounts: Sequence[AccountSegment], config: SegmentationConfig,
             tier=t.tier, name=t.name, accounts=n, arr=arr[t.tier], csms=people,
             accounts_per_csm=round(per, 1) if per is not None else None,
             arr_per_csm=round(arr_per) if arr_per is not None else None,
-            ratio=t.csm_ratio, arr_target=t.arr_per_csm, coverage=coverage,
-            arr_status=status))
+            ratio=t.csm_ratio, arr_target=t.arr_per_csm,
+            coverage=coverage(t, n, people, needed), arr_status=status,
+            needed=needed.csms if needed else None,
+            needed_by_accounts=needed.by_accounts if needed else None,
+            needed_by_arr=needed.by_arr if needed else None,
+            binding=needed.binding if needed else None,
+            arr_reachable=needed.arr_reachable if needed else True))
     return rows
 
 

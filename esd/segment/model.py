@@ -25,6 +25,14 @@ class TierCut(BaseModel):
     target_accounts: tuple[float, float]
     target_arr: tuple[float, float]
     fixed: bool = False  # the cut point came from 4-segmentation.md, not calibration
+    at_risk: int = 0  # accounts in the lower half of the health bands (esd.segment.plays)
+    at_risk_arr: float = 0.0
+    high_potential: int = 0
+    expand: int = 0  # accounts with a proactive expansion play
+    expand_from: Potential = "HIGH"  # the lowest potential that earns one (target NRR)
+    motion: str = ""  # the recommended motion's label
+    current_motion: str | None = None  # the team's, from 4-segmentation.md (step 0)
+    motion_fit: str | None = None  # "as recommended", "heavier ...", "lighter ..."
 
 
 class AccountSegment(BaseModel):
@@ -44,6 +52,10 @@ class AccountSegment(BaseModel):
     renewal_date: str | None = None
     signals: int = 0  # esd's signals (strong + weak) this window
     strong: int = 0
+    at_risk: bool = False
+    play: Literal["save", "expand", "standard"] = "standard"
+    mover: Literal["promote", "demote"] | None = None  # a mover this quarter
+    mover_to: int | None = None  # the tier it should move to
 
 
 class TierAllocation(BaseModel):
@@ -60,6 +72,18 @@ class TierAllocation(BaseModel):
     arr_target: tuple[float | None, float | None]
     coverage: Literal["ok", "under-covered", "over-covered", "automated"]
     arr_status: Literal["ok", "above target", "below target"] | None = None
+    # What the tier needs at its ratios (esd.segment.staffing); None when automated.
+    needed: int | None = None
+    needed_by_accounts: int | None = None
+    needed_by_arr: int | None = None  # capped at one CSM per account
+    binding: Literal["accounts", "arr"] | None = None  # the ratio that sets `needed`
+    arr_reachable: bool = True  # False: over the ARR target even at one CSM per account
+
+    @computed_field
+    @property
+    def gap(self) -> int | None:
+        """CSMs short (positive) or spare (negative) against the need."""
+        return None if self.needed is None else self.needed - self.csms
 
 
 class CsmBook(BaseModel):
@@ -89,7 +113,8 @@ class SegmentationResult(BaseModel):
     quarter: str  # e.g. 2026-Q4
     config_path: str | None  # the 4-segmentation.md used, or None for the seed's defaults
     tiers: list[TierCut]
-    accounts: list[AccountSegment]  # every account exactly once, by tier then ARR desc
+    # Every account exactly once, by tier, each tier in its list's order (plays.py).
+    accounts: list[AccountSegment]
     allocation: list[TierAllocation]
     books: list[CsmBook]
     csms: int  # headcount allocated (--csms, default the owners in the data)
@@ -97,6 +122,25 @@ class SegmentationResult(BaseModel):
     snapshots: int = 0  # earlier quarters found in the state database
     health_source: str = "none"  # "health.json", "gainsight" or "none"
     missing_components: dict[str, int] = Field(default_factory=dict)  # key -> accounts
+    # Step 0 and the staffing answer.
+    target_nrr: float = 110.0  # percent
+    target_nrr_source: str = "default"  # "4-segmentation.md", "--target-nrr" or "default"
+    stance: str = "balanced"  # retention-led, balanced, expansion-led
+    expansion_needed: float = 0.0  # net ARR to add in a year to reach the target NRR
+    expand_arr: float = 0.0  # ARR of the accounts with an expand play
+    at_risk_arr: float = 0.0
+    csms_needed: int = 0  # at both ratios (esd.segment.staffing)
+    csms_needed_by_accounts: int = 0  # at the accounts-per-CSM ratio alone
+    # Quarterly snapshots: "kept" (read and recorded), "off" (--no-state) or "absent"
+    # (no store at the default path, and esd segment does not create one).
+    state: Literal["kept", "off", "absent"] = "kept"
+    state_label: str | None = None  # the store, when kept or looked for
+
+    @computed_field
+    @property
+    def csms_gap(self) -> int:
+        """CSMs short (positive) or spare (negative) at the seed's ratios."""
+        return self.csms_needed - self.csms
 
     @computed_field
     @property
