@@ -56,7 +56,7 @@ class RunLock:
             got = self.db.execute("SELECT pg_try_advisory_lock(?)", (ADVISORY_KEY,))[0][0]
             if not got:
                 self.db.rollback()
-                raise self._locked(self._holder())
+                raise self._locked(self._named_holder())
             self._write()
         else:
             self.db.commit()  # close any implicit transaction before BEGIN
@@ -97,6 +97,16 @@ class RunLock:
         if self.db.postgres:
             self.db.execute("SELECT pg_advisory_unlock(?)", (ADVISORY_KEY,))
         self.db.commit()
+
+    def _named_holder(self, wait_s: float = 2.0) -> tuple[str, int, str, float] | None:
+        """PostgreSQL: the advisory lock's holder writes its row just after taking the
+        lock, so a run that lost the race by a moment may look before that row is
+        committed: look again for up to `wait_s` before naming no one."""
+        deadline = time.monotonic() + wait_s
+        while (holder := self._holder()) is None and time.monotonic() < deadline:
+            self.db.rollback()  # a fresh snapshot for the next look
+            time.sleep(0.05)
+        return holder
 
     def _holder(self) -> tuple[str, int, str, float] | None:
         rows = self.db.execute("SELECT host, pid, started_at, expires_at FROM run_lock "
