@@ -22,6 +22,7 @@ from esd.pipeline import run_pipeline
 from esd.references import SEGMENTATION as SEGMENTATION_FILE
 from esd.references.schema import References
 from esd.render.digest import default_templates, render_digests, run_json
+from esd.render.links import call_urls
 from esd.segment import labels as segment_labels
 from esd.segment import segment as build_segment
 from esd.segment import snapshot_rows
@@ -120,6 +121,8 @@ def build(settings: Settings, portfolio: Portfolio, refs: References,
         extractor=extractor,
     )
     result.labels = segment_labels(portfolio, refs.segmentation, settings.as_of)
+    quoted = {m.source_id for d in result.digests for s in d.strong for m in s.call_evidence}
+    result.call_urls = call_urls(portfolio.calls, quoted)
     if refs.segmentation_problems:
         notice = (f"_{SEGMENTATION_FILE} has {len(refs.segmentation_problems)} problem(s), "
                   "so tiers and health bands use the seed's defaults until `esd check` "
