@@ -34,6 +34,7 @@ from esd.cli.output import (
     print_digests,
     print_reactions,
 )
+from esd.cli.summary import print_run_summary
 from esd.errors import EsdError
 
 
@@ -107,7 +108,7 @@ def run(
 
     --only delivers to some CSMs (an unknown email exits 2); --preview-to sends the
     digests to one reviewer, exactly once per window (--resend: again), without reading
-    reactions or recording the run.
+    reactions or recording the run. On a terminal, a summary box follows.
 
     Example usage:
 
@@ -135,6 +136,8 @@ def run(
         err_console.print(f"Skipped {email}: already delivered a digest for the window "
                           f"ending {window.date()}, which overlaps this one (--resend to "
                           "send anyway).", soft_wrap=True, markup=False)
+    if not quiet:
+        print_run_summary(done)
     if done.error:
         error(done.error)
     elif not quiet:
