@@ -3,6 +3,7 @@ the demo week against the fake Slack (real HTTP) and the state store."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,12 @@ def test_only_delivers_to_the_pilot_csms_and_a_full_run_later_delivers_the_rest(
     assert "Sent 2 digests for the week ending 2026-11-23. Left untouched (not in --only): " \
            "4 CSMs." in pilot.output
     assert [len(digests_to(slack, e)) for e in CSMS] == [1, 0, 0, 0, 0, 1]
+    # Each quote's call id links to the call in Gong (the demo's calls carry metaData.url).
+    quotes = [line for m in slack.messages_to(ANA) for b in m["blocks"] if "text" in b
+              for line in b["text"]["text"].split("\n") if line.startswith('> "')]
+    assert len(quotes) == 3
+    assert all(re.search(r'" — .+ \(<https://app\.gong\.io/call\?id=(\d+)\|\1>\)$', q)
+               for q in quotes), quotes
     # The others are neither delivered nor missed: no row at all.
     assert sorted(stored(state, "SELECT owner_email, status FROM deliveries")) == [
         (ANA, "sent"), (TOM, "sent")]
