@@ -110,6 +110,9 @@ class Call(Record):
     transcript: list[Utterance] | None = None
     transcript_text: str | None = None
     transcript_url: str | None = None
+    # The call's page in the recorder's web app (Gong's metaData.url): the digest links
+    # the quote's call id to it, when it is an https URL of the source's host.
+    url: str | None = None
     # The parsed turns (esd.extractors.transcript.turns), kept so that diagnostics, the
     # prefilter and the extractor parse a long transcript once, not three times.
     _turns: list[Any] | None = PrivateAttr(default=None)
@@ -306,6 +309,9 @@ class RunResult(BaseModel):
     signals: list[Signal] = Field(default_factory=list)  # every signal, before routing
     counted_usage: list[UsageEvent] = Field(default_factory=list)  # above segment bands
     labels: dict[str, tuple[int, str, str]] = Field(default_factory=dict)  # tier, name, band
+    # call id -> the call's page in the source's web app, only where safe to link
+    # (esd.render.links): the digest links a quote's call id to it.
+    call_urls: dict[str, str] = Field(default_factory=dict)
 
 
 class Window(BaseModel):

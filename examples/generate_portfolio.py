@@ -1184,9 +1184,11 @@ class Builder:
                 "title": f"{self.meta[account_id]['short']} <> Lumen | "
                          + self.rng.choice(("Bi-weekly sync", "Monthly check-in",
                                             "Adoption review", "Account review")),
-                "attendees": list(cast.values())}
+                "attendees": list(cast.values()),
+                # The call's page in Gong (metaData.url): the digest links quotes to it.
+                "url": f"https://app.gong.io/call?id={call_id}"}
         if url_only:
-            call["transcript_url"] = f"https://app.gong.io/call?id={call_id}"
+            call["transcript_url"] = call["url"]
             self.calls.append(call)
             return call
         long_form = target_words is not None

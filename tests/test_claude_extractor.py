@@ -335,8 +335,8 @@ def test_dry_run_with_claude_makes_the_paraphrase_strong_and_reports_the_cost(
     assert (run["diagnostics"]["extractor"], extraction["model"], extraction["batch"]) == (
         "claude", "claude-sonnet-5-5", True)
     digest = (out / "ana.ruiz@lumen.example.com.md").read_text()
-    assert ("- Extractor: claude (claude-sonnet-5-5, batch) read 2 of 3 calls and tickets (the "
-            "rest held no expansion language), 0 of them from the result cache: 1 requests, "
+    assert ("extractor: claude (claude-sonnet-5-5, batch) read 2 of 3 calls and tickets, 0 from "
+            "the result cache; 1 requests, "
             f"{extraction['input_tokens'] + extraction['cache_write_tokens']:,} input tokens"
             ) in digest
     assert f"${extraction['cost_usd']:.2f} at list prices" in digest
@@ -349,7 +349,7 @@ def test_auto_uses_rules_without_a_key_and_says_so(portfolio, tmp_path):
         "--out", str(out), "--quiet"], env={"ANTHROPIC_API_KEY": ""})
     assert result.exit_code == 0, result.output
     assert json.loads((out / "run.json").read_text())["diagnostics"]["extractor"] == "rules"
-    assert "- Extractor: rules (literal taxonomy phrases, no model cost)" in (
+    assert " · extractor: rules (literal taxonomy phrases, no model cost)\n" in (
         out / "ana.ruiz@lumen.example.com.md").read_text()
     assert not (tmp_path / "esd-state.db").exists()
 

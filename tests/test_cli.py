@@ -327,7 +327,7 @@ def test_without_stakeholder_data_every_footer_says_the_guard_could_not_run(tmp_
     d = write_portfolio(tmp_path / "in", [account("a1"), account("a2", owner_email="b@x.example")],
                         calls=[call("a1", "c1", [("Dana Lee", "Hello.")])])  # no stakeholders
     assert dry_run(d, tmp_path / "o").exit_code == 0
-    line = "- Stakeholder changes: no source, so the champion-departure guard could not run"
+    line = " · stakeholder changes: no source, so the champion-departure guard could not run"
     for digest in (tmp_path / "o").glob("*.md"):
         assert line in digest.read_text()
     assert json.loads((tmp_path / "o" / "run.json").read_text())[

@@ -8,6 +8,7 @@ what the contract's rules give for the demo week.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import ROOT
@@ -74,8 +75,20 @@ def test_every_digest_renders_the_seed_layout(demo):
         assert "## Strong signals — act this week" in text
         assert "## Weak signals — worth a glance" in text
         assert f"- Taxonomy file hash: {run['diagnostics']['taxonomy_hash']}" in text
-        for strong in digest["strong"]:
-            assert f"Action: {strong['action']}" in text
+        actions = [line for line in text.splitlines() if line.startswith("Action: ")]
+        assert len(actions) == len(digest["strong"])
+        for strong, shown in zip(digest["strong"], actions, strict=True):
+            # The library's "the security contact" names the customer who asked.
+            generic = re.search(r"the (named admin|security contact|named compliance "
+                                r"contact|asking persona)", strong["action"])
+            if generic is None:
+                assert shown == f"Action: {strong['action']}"
+            else:
+                before, after = strong["action"][:generic.start()], strong[
+                    "action"][generic.end():]
+                who = shown[len("Action: " + before):len(shown) - len(after)]
+                assert shown.startswith(f"Action: {before}") and shown.endswith(after)
+                assert who.startswith(strong["call_evidence"][0]["speaker"])
             quote = " ".join(strong["call_evidence"][0]["quote"].split())
             assert f'> "{quote}"' in text
 

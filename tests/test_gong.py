@@ -240,6 +240,7 @@ def test_to_call_maps_parties_speakers_and_times():
         ("Dana CSM", "", None)]
     assert [t.text for t in customer_turns(call)] == ["We need SSO. Soon."]
     assert call.transcript_url is None
+    assert call.url == "https://app.gong.io/call?id=77"  # the digest links the quote to it
 
 
 def test_to_call_account_choice_and_what_it_refuses():
@@ -256,7 +257,8 @@ def test_to_call_without_transcript_keeps_the_link_and_tolerates_nulls():
     assert (call.transcript, call.transcript_url) == (None, "https://app.gong.io/call?id=77")
     assert call.attendees == []
     bare = _to_call(raw_call(metaData={"id": 77, "started": "2026-11-17T10:00:00Z"}), None)
-    assert (bare.call_id, bare.transcript, bare.transcript_url) == ("77", [], None)
+    assert (bare.call_id, bare.transcript, bare.transcript_url, bare.url) == (
+        "77", [], None, None)
 
 
 def test_fake_gives_non_attendee_speakers_no_party():

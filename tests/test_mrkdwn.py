@@ -45,10 +45,12 @@ def alnum(text: str) -> str:
 
 
 def shown(messages: list[list[dict]]) -> str:
-    """What Slack displays: headers as they are, mrkdwn with its three entities decoded."""
+    """What Slack displays: headers as they are, mrkdwn with its three entities decoded
+    and a link `<url|label>` as its label (followed by the URL it hides)."""
     return "\n".join(
         b["text"]["text"] if b["type"] == "header" else
-        b["text"]["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        re.sub(r"<([^<>|]+)\|([^<>]+)>", r"\2 (\1)", b["text"]["text"])
+        .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         for m in messages for b in m if b["type"] in ("header", "section"))
 
 
@@ -93,7 +95,8 @@ def test_demo_digest_converts_faithfully(demo_digest):
     assert ("*1. Wavecrest Media Group (Tier 1 Strategic · Stable) — $842k ARR · renewal "
             "2027-04-30*") in body
     assert ('> "We\'re rolling out to 40 more people in January." — Leila Nguyen, '
-            "Product Manager, 2026-11-17 (595997094218867058)") in body
+            "Product Manager, 2026-11-17 (<https://app.gong.io/call?id=595997094218867058|"
+            "595997094218867058>)") in body  # the call id links to the call
     assert ("• _Vantage Robotics Holdings_ (Tier 3 Scale · Stable) — enterprise-tier: usage "
             "anomaly only") in body
     assert "feature `sso`" in body

@@ -31,7 +31,8 @@ def test_migrations_apply_once_and_forward(state_target):
         again = State.open(state_target)
         names = [r[0] for r in again.db.execute("SELECT name FROM _esd_migrations")]
         assert names == ["m001_initial", "m002_extraction_cache", "m003_segment_snapshots",
-                         "m004_delivery_parts_and_lock", "m005_outcomes", "m999_add_note"]
+                         "m004_delivery_parts_and_lock", "m005_outcomes", "m006_previews",
+                         "m999_add_note"]
         again.db.execute("SELECT note FROM runs")  # the column exists now
         again.close()
     finally:

@@ -77,8 +77,8 @@ def test_dry_run_finds_the_signal_and_footers_the_unattributed_speech(inputs, tm
             run["diagnostics"]["unattributed_utterances"]) == (1, 2)
     text = (out / digest["file"]).read_text()
     footer = text[text.index("## Diagnostics"):]
-    assert ("- Call speech matching no attendee (not counted): 2 utterances in 1 call "
-            "(`esd coverage` names the speakers)\n") in footer
+    assert (" · call speech matching no attendee: 2 utterances in 1 call, not counted "
+            "(`esd coverage` names the speakers) · ") in footer
     assert "2 call utterances in 1 call matched no attendee" in result.output
 
 

@@ -106,7 +106,7 @@ def test_without_a_stakeholder_query_the_footer_says_the_guard_could_not_run(
     run = json.loads((tmp_path / "d" / "run.json").read_text())
     assert run["diagnostics"]["stakeholder_data"] is False
     for digest in (tmp_path / "d").glob("*.md"):
-        assert "- Stakeholder changes: no source, so the champion-departure guard could " \
+        assert " · stakeholder changes: no source, so the champion-departure guard could " \
                "not run" in digest.read_text()
 
 

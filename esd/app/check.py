@@ -9,6 +9,7 @@ from pathlib import Path
 
 from esd.app.inputs import live
 from esd.app.settings import parse_as_of
+from esd.app.slack_users import SlackUsers, check_slack_users, live_accounts, slack_token
 from esd.config import usage_source
 from esd.connectors.files import InputFolder, raw_records, read_inputs
 from esd.errors import InputError
@@ -26,6 +27,7 @@ class CheckResult:
     references: Path
     problems: list[Problem]
     queries_checked: int = 0  # warehouse queries run against the warehouse
+    slack_users_checked: int | None = None  # CSMs looked up in Slack (None: not checked)
 
     @property
     def exit_code(self) -> int:
@@ -53,17 +55,34 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     if inputs is not None:
         problems += input_problems(inputs)
     env = os.environ if env is None else env
+    slack = _slack_users(inputs, env, toml or {})
+    problems += slack.problems if slack else []
     if input_dir is None and usage_source(env, toml or {}) == "warehouse":
         window = make_window(parse_as_of(None), 7)  # any window: the queries read no row
         checked, found = live().warehouse_problems(env, toml or {}, window)
         problems += [Problem(file=file, line=line, message=message)
                      for file, line, message in found]
-        return CheckResult(references, problems, checked)
+        return CheckResult(references, problems, checked,
+                           slack.checked if slack else None)
     elif input_dir is None and env.get("GAINSIGHT_URL") and env.get("GAINSIGHT_TOKEN"):
         where = str(config_path or "esd.toml")
         problems += [Problem(file=where, line=0, message=m)
                      for m in live().gainsight_mapping_problems(env, toml or {})]
-    return CheckResult(references, problems)
+    return CheckResult(references, problems, slack_users_checked=slack.checked if slack
+                       else None)
+
+
+def _slack_users(inputs: InputFolder | None, env: Mapping[str, str], toml: Mapping
+                 ) -> SlackUsers | None:
+    """With SLACK_BOT_TOKEN set: the CSMs Slack cannot find (esd.app.slack_users), of
+    the input files' accounts, else of the live usage source's when it is configured."""
+    if not slack_token(env):
+        return None
+    if inputs is not None:
+        accounts, where = inputs.portfolio.accounts, str(inputs.files["accounts"])
+    else:
+        accounts, where = live_accounts(env, toml), "accounts"
+    return None if accounts is None else check_slack_users(accounts, env, toml, where)
 
 
 def input_problems(inputs: InputFolder) -> list[Problem]:

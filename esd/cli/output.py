@@ -96,13 +96,16 @@ def print_digests(done: DigestResult) -> None:
 
 
 def print_delivery(done: DigestResult) -> None:
-    outcome = done.delivery
+    outcome, audience = done.delivery, done.audience
+    what = f"previews to {audience.preview_to}" if audience.preview_to else "digests"
     out_console.print(
-        f"Sent {len(outcome.sent)} digests"
+        f"Sent {len(outcome.sent)} {what}"
         + (f", {len(outcome.already_sent)} already sent" if outcome.already_sent else "")
         + (f", {len(outcome.reconciled)} found already posted"
            if outcome.reconciled else "")
-        + f" for the week ending {done.run.as_of.date()}.")
+        + f" for the week ending {done.run.as_of.date()}."
+        + (f" Left untouched (not in --only): {len(outcome.left_out)} CSMs."
+           if outcome.left_out and not audience.preview_to else ""), soft_wrap=True)
 
 
 def print_reactions(done: DigestResult, quiet: bool) -> None:

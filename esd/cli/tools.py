@@ -137,8 +137,9 @@ def check(
     of esd.toml [warehouse], each run against the warehouse without reading a row
     (missing or extra columns, anything but one SELECT); else, with Gainsight
     credentials set, the Gainsight object and field names of esd.toml, checked with
-    Gainsight's describe API. Exits 2 if there is any problem, 4 if the warehouse or
-    Gainsight cannot be reached.
+    Gainsight's describe API. With SLACK_BOT_TOKEN set, also every CSM (account
+    owner) Slack cannot find by email or through esd.toml [slack.users]. Exits 2 if
+    there is any problem, 4 if the warehouse, Gainsight or Slack cannot be reached.
 
     Example usage:
 
@@ -163,6 +164,8 @@ def check(
             if done.queries_checked:
                 out_console.print(f"Warehouse: {done.queries_checked} queries OK (each run "
                                   "against the warehouse, no row read)")
+            if done.slack_users_checked is not None:
+                out_console.print(f"Slack: all {done.slack_users_checked} CSMs found")
         else:
             err_console.print(f"{len(problems)} problem(s) found", markup=False)
     exit_with(done.exit_code)

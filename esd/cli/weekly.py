@@ -34,6 +34,7 @@ from esd.cli.output import (
     print_digests,
     print_reactions,
 )
+from esd.cli.summary import print_run_summary
 from esd.errors import EsdError
 
 
@@ -83,6 +84,15 @@ def run(
         "--resend", help="Post again to CSMs already delivered for this window or an "
         "overlapping one (on purpose only).")] = False,
     signals_table: SignalsTable = None,
+    only: Annotated[str | None, typer.Option(
+        "--only", envvar="ESD_ONLY", metavar="EMAIL[,EMAIL...]",
+        help="Deliver only to these CSMs (a pilot). The others are untouched: a later "
+        "run without --only still delivers to them.")] = None,
+    preview_to: Annotated[str | None, typer.Option(
+        "--preview-to", envvar="ESD_PREVIEW_TO", metavar="EMAIL",
+        help="Send every CSM's digest (or --only's) to this person instead, each marked "
+        "as a preview. Recorded apart from deliveries: a later run still delivers, and "
+        "reactions on a preview are never outcomes.")] = None,
     quiet: Quiet = None,
 ) -> None:
     """Build every CSM's digest and send each as a personal Slack DM, once per window.
@@ -96,18 +106,27 @@ def run(
     window sends only those (of a digest cut short, only its missing messages). Only
     one run delivers per state database: another exits 5.
 
+    --only delivers to some CSMs (an unknown email exits 2); --preview-to sends the
+    digests to one reviewer, exactly once per window (--resend: again), without reading
+    reactions or recording the run. On a terminal, a summary box follows.
+
     Example usage:
 
         esd run --as-of 2026-11-23
         esd run --input-dir pulled/2026-11-23 --as-of 2026-11-23 --state postgresql://...
+        esd run --preview-to lead@example.com
+        esd run --only ana@example.com,tom@example.com
     """
     from esd.app import digest
+    from esd.app.audience import Audience
 
     quiet = is_quiet(quiet)
     try:
+        audience = Audience.parse(only, preview_to)
         with ProgressBar.unless(quiet) as progress:
             done = digest.run_weekly(settings, state, fallback, resend, progress,
-                                     progress.reading if progress else None, signals_table)
+                                     progress.reading if progress else None, signals_table,
+                                     audience)
     except EsdError as exc:
         fail(exc)
     print_reactions(done, quiet)
@@ -117,6 +136,8 @@ def run(
         err_console.print(f"Skipped {email}: already delivered a digest for the window "
                           f"ending {window.date()}, which overlaps this one (--resend to "
                           "send anyway).", soft_wrap=True, markup=False)
+    if not quiet:
+        print_run_summary(done)
     if done.error:
         error(done.error)
     elif not quiet:

@@ -181,7 +181,8 @@ def _to_call(raw: Any, transcript: list | None, account_object: str = "Account",
                     # A call without transcript still counts for coverage: keep its link,
                     # or (no link either) an empty transcript.
                     transcript=utterances or (None if url else []),
-                    transcript_url=None if utterances else url)
+                    transcript_url=None if utterances else url,
+                    url=url)  # the digest links a quote's call id to it
     except ValidationError:
         return None
 

@@ -13,12 +13,19 @@ A post whose fate is unknown is reconciled by the messenger before it is tried a
 One CSM's failure never stops the others: it is recorded (secrets masked), its digest
 goes to the fallback folder, and the run ends with exit 4 naming who was missed and why.
 `--resend` starts a new generation of the digest, posted whole.
+
+`only` (esd run --only) leaves the other CSMs untouched: neither posted nor recorded,
+so a later full run delivers to them. `deliver_previews` (--preview-to) posts every
+chosen digest to one reviewer with the same exactly-once steps, in a ledger of its own
+(esd.state.previews) and under a marker of its own (`preview`: the reviewer), so it is
+never mistaken for a delivery; its messages carry no signal id, so no reaction on them
+is an outcome.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +33,7 @@ from typing import Any, Protocol
 
 from esd.errors import DeliveryError
 from esd.format import digest_filename
-from esd.models import RunResult
+from esd.models import Digest, RunResult
 from esd.state import Delivery, State
 
 RECONCILE_LOOKBACK = timedelta(days=8)
@@ -55,6 +62,32 @@ class Messenger(Protocol):
         ...
 
 
+class Book(Protocol):
+    """The ledger rows delivery reads and writes: the deliveries (esd.state.State) or
+    one reviewer's previews (esd.state.PreviewLedger)."""
+
+    def delivery(self, as_of: datetime, owner_email: str) -> Delivery | None: ...
+
+    def parts(self, as_of: datetime, owner_email: str) -> dict[int, tuple[str, str | None]]:
+        ...
+
+    def record_part(self, as_of: datetime, owner_email: str, part: int, parts: int,
+                    status: str, ts: str | None = None, signal_id: str | None = None
+                    ) -> None: ...
+
+    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
+                      digest_sha: str, window_days: int | None = None,
+                      generation: int | None = None) -> None: ...
+
+    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
+                    digest_sha: str) -> None: ...
+
+    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
+                      error: str) -> None: ...
+
+    def clear_parts(self, as_of: datetime, owner_email: str) -> None: ...
+
+
 @dataclass
 class Outcome:
     sent: list[str] = field(default_factory=list)
@@ -63,6 +96,7 @@ class Outcome:
     resumed: list[str] = field(default_factory=list)  # of `sent`: only missing parts posted
     missed: list[tuple[str, str]] = field(default_factory=list)  # (email, reason)
     overlapped: list[tuple[str, datetime]] = field(default_factory=list)  # (email, window)
+    left_out: list[str] = field(default_factory=list)  # not chosen by --only: untouched
 
 
 def marker(as_of: datetime, owner_email: str, digest_sha: str, generation: int = 0) -> dict:
@@ -82,15 +116,15 @@ def overlapping(state: State, email: str, as_of: datetime, window_days: int
 
 
 def deliver(result: RunResult, files: dict[str, str], state: State, messenger: Messenger,
-            resend: bool = False, renew: Callable[[], None] = lambda: None) -> Outcome:
-    """Post every message of `result`'s digests not yet delivered for its window;
-    `renew` (the run lock's) is called before each post."""
+            resend: bool = False, renew: Callable[[], None] = lambda: None,
+            only: Collection[str] | None = None) -> Outcome:
+    """Post every message of `result`'s digests not yet delivered for its window (of
+    the CSMs in `only`, when given); `renew` (the run lock's) is called before each
+    post."""
     outcome = Outcome()
     as_of = result.as_of
-    for digest in result.digests:
+    for digest in _chosen(result, only, outcome):
         email = digest.owner_email
-        markdown = files[digest_filename(email)]
-        sha = hashlib.sha256(markdown.encode()).hexdigest()[:16]
         row = state.delivery(as_of, email)
         if row and row.status == "sent" and not resend:
             outcome.already_sent.append(email)
@@ -98,40 +132,82 @@ def deliver(result: RunResult, files: dict[str, str], state: State, messenger: M
         if not resend and (other := overlapping(state, email, as_of, result.window_days)):
             outcome.overlapped.append((email, other))
             continue
-        generation = row.generation if row else 0
-        if resend and row is not None:
-            generation += 1
-            state.clear_parts(as_of, email)
-            row = None
-        job = _Digest(state, messenger, as_of, email, sha, generation, result.window_days)
-        try:
-            messages = messenger.split(markdown, [s.signal_id for s in digest.strong
-                                                  if s.signal_id])
-            kind = job.deliver(messages, row, renew)
-        except DeliveryError as exc:
-            state.record_failed(as_of, email, sha, str(exc))
-            outcome.missed.append((email, str(exc)))
-            continue
-        if kind == "reconciled":
-            outcome.reconciled.append(email)
-        else:
-            outcome.sent.append(email)
-            if kind == "resumed":
-                outcome.resumed.append(email)
+        _post(outcome, _Digest(state, messenger, as_of, email, "", 0, result.window_days),
+              files[digest_filename(email)], row, resend, renew,
+              [s.signal_id for s in digest.strong if s.signal_id])
     return outcome
+
+
+def deliver_previews(result: RunResult, files: dict[str, str], state: State,
+                     messenger: Messenger, reviewer: str, resend: bool = False,
+                     renew: Callable[[], None] = lambda: None,
+                     only: Collection[str] | None = None) -> Outcome:
+    """Post every chosen digest (`files`: already marked as previews) to `reviewer`,
+    exactly once per window, reviewer and CSM (`resend`: again, as a new generation).
+    A reviewer Slack cannot find fails here, before anything is posted."""
+    book = state.previews(reviewer)
+    messenger.dm_channel(reviewer)
+    outcome = Outcome()
+    as_of = result.as_of
+    for digest in _chosen(result, only, outcome):
+        email = digest.owner_email
+        row = book.delivery(as_of, email)
+        if row and row.status == "sent" and not resend:
+            outcome.already_sent.append(email)
+            continue
+        job = _Digest(book, messenger, as_of, email, "", 0, result.window_days,
+                      recipient=reviewer, tag={"preview": book.reviewer})
+        _post(outcome, job, files[digest_filename(email)], row, resend, renew, ())
+    return outcome
+
+
+def _chosen(result: RunResult, only: Collection[str] | None, outcome: Outcome
+            ) -> Iterator[Digest]:
+    for digest in result.digests:
+        if only is not None and digest.owner_email not in only:
+            outcome.left_out.append(digest.owner_email)
+        else:
+            yield digest
+
+
+def _post(outcome: Outcome, job: _Digest, markdown: str, row: Delivery | None,
+          resend: bool, renew: Callable[[], None], signal_ids: Sequence[str]) -> None:
+    """Deliver one digest through `job` (a new generation with `resend`) and note how
+    it went in `outcome`; a DeliveryError is recorded as missed, never raised."""
+    job.sha = hashlib.sha256(markdown.encode()).hexdigest()[:16]
+    job.generation = row.generation if row else 0
+    if resend and row is not None:
+        job.generation += 1
+        job.book.clear_parts(job.as_of, job.email)
+        row = None
+    try:
+        kind = job.deliver(job.messenger.split(markdown, signal_ids), row, renew)
+    except DeliveryError as exc:
+        job.book.record_failed(job.as_of, job.email, job.sha, str(exc))
+        outcome.missed.append((job.email, str(exc)))
+        return
+    if kind == "reconciled":
+        outcome.reconciled.append(job.email)
+    else:
+        outcome.sent.append(job.email)
+        if kind == "resumed":
+            outcome.resumed.append(job.email)
 
 
 @dataclass
 class _Digest:
-    """One CSM's digest for one window: its messages, resumed where they stopped."""
+    """One CSM's digest for one window: its messages, resumed where they stopped.
+    Posted to `recipient` (default: the CSM), its marker extended by `tag`."""
 
-    state: State
+    book: Book
     messenger: Messenger
     as_of: datetime
     email: str
     sha: str
     generation: int
     window_days: int
+    recipient: str | None = None
+    tag: dict = field(default_factory=dict)
 
     def deliver(self, messages: list[Any], row: Delivery | None,
                 renew: Callable[[], None]) -> str:
@@ -139,8 +215,8 @@ class _Digest:
         if not messages:
             raise DeliveryError(f"Slack delivery to {self.email}: the digest is empty",
                                 source="slack")
-        total, state, as_of = len(messages), self.state, self.as_of
-        mark = marker(as_of, self.email, self.sha, self.generation)
+        total, state, as_of = len(messages), self.book, self.as_of
+        mark = {**marker(as_of, self.email, self.sha, self.generation), **self.tag}
         oldest = (as_of - RECONCILE_LOOKBACK).timestamp()
         done = {p: ts for p, (status, ts) in state.parts(as_of, self.email).items()
                 if status == "sent" and ts and p <= total}
@@ -157,7 +233,7 @@ class _Digest:
             state.record_sent(as_of, self.email, row.channel if row else "", done[1],
                               self.sha)
             return "reconciled"
-        channel = self.messenger.dm_channel(self.email)
+        channel = self.messenger.dm_channel(self.recipient or self.email)
         state.record_intent(as_of, self.email, channel, self.sha, self.window_days,
                             self.generation)
         for part in range(1, total + 1):

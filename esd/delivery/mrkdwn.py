@@ -4,9 +4,11 @@ Slack's mrkdwn is not Markdown: `*bold*`, `_italic_`, `~strike~`, `<url|label>`,
 headings. Everything the digest says is escaped (`&`, `<`, `>`) before esd adds any
 markup of its own, so a customer sentence holding `<!channel>`, `<@U123>` or
 `<http://x|y>` arrives as literal text. Markdown links become `<url|label>` only outside
-source text: not in `> ` quote lines nor between the quotes a template puts around a
-customer sentence ("..."), where a link would let a customer hide where it points. Bare
-URLs are left to Slack's auto-linking.
+source text: never between the quotes a template puts around a customer sentence
+("..."), where a link would let a customer hide where it points, and in a `> ` quote
+line only after its closing quote mark (where the digest links the call id to the
+call's page; a quote line without quote marks links nothing). Bare URLs are left to
+Slack's auto-linking.
 
 Limits (api-notes §6): 50 blocks a message, 3,000 characters a section, an undocumented
 cap near 13k characters of blocks a message. A digest that does not fit is split at
@@ -163,7 +165,9 @@ def _blocks(markdown: str) -> list[dict]:
 def _structure(raw: str) -> str:
     """One Markdown line as mrkdwn: quote marker, bullet, then inline markup."""
     if quote := _QUOTE.match(raw):
-        return "> " + _line(quote.group(1), links=False)
+        # A quote line links only after its closing quote mark (the call id the digest
+        # links to the call's page); a line with no quote marks links nothing.
+        return "> " + _line(quote.group(1), links=_source_spans(quote.group(1)) is not None)
     if bullet := _BULLET.match(raw):
         return bullet.group(1) + "• " + _line(bullet.group(2))
     return _line(raw)

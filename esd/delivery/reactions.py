@@ -69,11 +69,14 @@ def outcomes_of(reactions: Any) -> set[str]:
 def verdicts(messages: Iterable[dict]) -> tuple[dict[str, str], list[str]]:
     """signal id -> outcome for the signals whose messages say one verdict, and the ids
     of those reacted both ways (skipped). A signal posted twice (`--resend`) counts the
-    reactions on both its messages."""
+    reactions on both its messages. A preview's messages (`esd run --preview-to`) never
+    count, whatever their metadata."""
     said: dict[str, set[str]] = {}
     for message in messages:
         payload = esd_payload(message)
-        sid = payload.get("signal") if payload else None
+        if payload is None or payload.get("preview"):  # a preview's reactions say nothing
+            continue
+        sid = payload.get("signal")
         if isinstance(sid, str) and sid:
             said.setdefault(sid, set()).update(outcomes_of(message.get("reactions")))
     seen = {sid: next(iter(found)) for sid, found in said.items() if len(found) == 1}

@@ -141,6 +141,17 @@ class SlackDelivery:
             self._channels[email] = opened["channel"]["id"]
         return self._channels[email]
 
+    def find_user(self, email: str) -> str | None:
+        """The Slack user id of the CSM with `email` (looked up under the address
+        `[slack.users]` gives for it, if any; a user id given there is taken as it is),
+        None when Slack has no user with that address (`esd check`, before a run)."""
+        target = self.users.get(email.strip().lower(), email)
+        if USER_ID.fullmatch(target):
+            return target
+        found = self._call(email, "users.lookupByEmail", self.client.users_lookupByEmail,
+                           email=target, tolerate={"users_not_found"})
+        return None if found is None else found["user"]["id"]
+
     @staticmethod
     def split(markdown: str, signal_ids: Sequence[str] = ()) -> list[SlackMessage]:
         """The digest as Slack messages, in order: each strong signal named in

@@ -76,7 +76,8 @@ def as_int(value: Any, default: int) -> int:
 
 def same_digest(payload: dict, marker: dict) -> bool:
     """Whether a message's payload belongs to the marker's digest (week, owner,
-    generation)."""
+    generation, and the reviewer of a preview: a preview is never the digest itself)."""
     return (payload.get("week") == marker.get("week")
             and payload.get("owner") == marker.get("owner")
-            and as_int(payload.get("gen"), 0) == as_int(marker.get("gen"), 0))
+            and as_int(payload.get("gen"), 0) == as_int(marker.get("gen"), 0)
+            and payload.get("preview") == marker.get("preview"))

@@ -13,6 +13,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from esd.defaults import defaults_dir
 from esd.format import digest_filename, utc_z
 from esd.models import Account, Digest, Mention, RunResult, Signal, UsageEvent
+from esd.render.digest_parts import (
+    call_ref,
+    capped,
+    capped_accounts,
+    contact,
+    personal_action,
+    weak_lines,
+)
 from esd.text import squash
 
 TEMPLATE = "digest.md.j2"
@@ -93,11 +101,24 @@ def environment(template_dir: Path) -> Environment:
     return env
 
 
+class Quote(Mention):
+    """A quoted mention as the template sees it: every source field escaped, and `ref`,
+    the call id linked to the call's page where the source gives a safe URL."""
+
+    ref: str = ""
+
+
 def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str, str]:
-    """File name -> Markdown, one per digest."""
+    """File name -> Markdown, one per digest.
+
+    Besides the digest, its `strong` and `weak` views and the run's figures, the template
+    sees `weak_accounts` (the weak signals, one entry per account: `account`, `segment`,
+    `items`) and `capped` (the accounts over the cap, ranked: `name`, `skus`)."""
     template = environment(template_dir).get_template(TEMPLATE)
+    names = {a.id: md_text(a.name) for a in result.accounts.values()}
     out = {}
     for digest in result.digests:
+        weak = [_weak_view(s, result) for s in digest.weak]
         text = template.render(
             digest=digest.model_copy(update={"csm_name": md_text(digest.csm_name)}),
             as_of=result.as_of,
@@ -106,10 +127,21 @@ def render_digests(result: RunResult, template_dir: Path, cap: int) -> dict[str,
             d=result.diagnostics,
             cap=cap,
             strong=[_strong_view(s, result) for s in digest.strong],
-            weak=[_weak_view(s, result) for s in digest.weak],
+            weak=weak,
+            weak_accounts=weak_lines(weak),
+            capped=capped_accounts(capped(digest, result), names),
         )
         out[digest_filename(digest.owner_email)] = re.sub(r"\n{3,}", "\n\n", text)
     return out
+
+
+def preview_banner(digest: Digest, reviewer: str, as_of: datetime) -> str:
+    """The line on top of a digest sent as a preview (esd run --preview-to): whose
+    digest it is, and that it is not theirs yet."""
+    name, owner = md_text(digest.csm_name), md_text(digest.owner_email)
+    return (f"**Preview** of {name}'s digest ({owner}) for the week ending {day(as_of)}, "
+            f"sent to {md_text(reviewer)} only: {name} has not received it, and reactions "
+            "here are not recorded.\n\n")
 
 
 def segment_label(account_id: str, result: RunResult) -> str:
@@ -124,11 +156,17 @@ def segment_label(account_id: str, result: RunResult) -> str:
 def _strong_view(signal: Signal, result: RunResult) -> dict[str, Any]:
     """What the template sees of a strong signal: every source field already escaped
     (md_text), so a team's own template cannot forget it."""
+    who = contact(signal.call_evidence, md_text)
     return {
-        "signal": signal.model_copy(update={"tags": [md_text(t) for t in signal.tags]}),
+        # The action names the customer who asked where the library says "the security
+        # contact" or the like (esd.render.digest_parts); run.json keeps it as written.
+        "signal": signal.model_copy(update={
+            "tags": [md_text(t) for t in signal.tags],
+            "action": personal_action(signal.action, who)}),
         "account": _account(result.accounts[signal.account_id]),
         "segment": segment_label(signal.account_id, result),
-        "calls": [_mention(m) for m in signal.call_evidence[:SHOWN_CALL_QUOTES]],
+        "contact": who,
+        "calls": [_quote(m, result) for m in signal.call_evidence[:SHOWN_CALL_QUOTES]],
         "more_calls": max(0, len(signal.call_evidence) - SHOWN_CALL_QUOTES),
         "usage": [_usage(e) for e in signal.usage_evidence[:2]],
         "tickets": [_mention(m) for m in signal.ticket_evidence[:1]],
@@ -159,6 +197,11 @@ def _mention(m: Mention) -> Mention:
         "quote": md_text(m.quote), "source_id": md_text(m.source_id),
         "speaker": md_text(m.speaker), "speaker_title": md_text(m.speaker_title),
         "trigger": md_text(m.trigger)})
+
+
+def _quote(m: Mention, result: RunResult) -> Quote:
+    shown = _mention(m)
+    return Quote(**dict(shown), ref=call_ref(shown.source_id, result.call_urls.get(m.source_id)))
 
 
 def _usage(e: UsageEvent) -> UsageEvent:
@@ -201,7 +244,8 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
                 "sku": s.sku,
                 "action": s.action,
                 "action_row": s.action_row,
-                "call_evidence": [_mention_json(m) for m in s.call_evidence],
+                "call_evidence": [_mention_json(m, result.call_urls.get(m.source_id))
+                                  for m in s.call_evidence],
                 "usage_evidence": [
                     {"event_type": e.event_type, "metric_name": e.metric_name,
                      "delta_pct": e.delta_pct, "value_baseline": e.value_baseline,
@@ -217,6 +261,9 @@ def _digest_json(digest: Digest, result: RunResult) -> dict[str, Any]:
                   "reason": s.reason, "tags": s.tags}
                  for s in digest.weak],
         "overflow": digest.overflow,
+        "capped": [{"account_id": s.account_id, "sku": s.sku,
+                    "account_name": result.accounts[s.account_id].name}
+                   for s in capped(digest, result)],
     }
 
 
@@ -227,7 +274,7 @@ def _label_json(account_id: str, result: RunResult) -> dict[str, Any]:
     return {"tier": label[0], "tier_name": label[1], "health_band": label[2]}
 
 
-def _mention_json(m: Mention) -> dict[str, Any]:
+def _mention_json(m: Mention, url: str | None = None) -> dict[str, Any]:
     key = "call_id" if m.source == "call" else "ticket_id"
     return {key: m.source_id, "speaker": m.speaker, "quote": m.quote, "trigger": m.trigger,
-            **({"phrase": m.phrase} if m.phrase else {})}
+            **({"phrase": m.phrase} if m.phrase else {}), **({"url": url} if url else {})}

@@ -22,7 +22,9 @@ What it remembers:
 - `run_lock`: who holds the delivery lock (esd.delivery.runlock): host, process, start
   time and lease;
 - `signals` and `outcomes` (esd.state.outcomes): the strong signals listed, by id, and
-  what became of them (contract §12).
+  what became of them (contract §12);
+- `preview_deliveries` and `preview_parts` (esd.state.previews): the digests sent to a
+  reviewer by `esd run --preview-to`, apart from the deliveries.
 
 Every failure of the store itself (a corrupt file, a locked database, an unreachable
 server) is a `StateUnavailable` (exit 4) naming the store with its password masked.
@@ -47,9 +49,10 @@ from esd.state.outcomes import (
     Outcomes,
     m005_outcomes,
 )
+from esd.state.previews import PreviewLedger, m006_previews
 
 __all__ = ["DEFAULT_PATH", "MIGRATIONS", "OUTCOMES", "Database", "DeliveredSignal",
-           "Delivery", "OutcomeRecord", "State", "migration"]
+           "Delivery", "OutcomeRecord", "PreviewLedger", "State", "migration"]
 
 DEFAULT_PATH = "esd-state.db"
 MIGRATION_LOCK = 0x65_73_64_6D_69_67  # "esdmig": PostgreSQL advisory lock key
@@ -115,6 +118,7 @@ def m004_delivery_parts_and_lock(db: Database) -> None:
 
 
 migration(m005_outcomes)
+migration(m006_previews)
 
 
 class State(Deliveries, Outcomes):
@@ -170,6 +174,11 @@ class State(Deliveries, Outcomes):
     @property
     def label(self) -> str:
         return self.db.label
+
+    def previews(self, reviewer: str) -> PreviewLedger:
+        """The ledger of the digests previewed to `reviewer` (esd run --preview-to),
+        apart from the deliveries."""
+        return PreviewLedger(self.db, reviewer)
 
     # --- schema -------------------------------------------------------------------
 

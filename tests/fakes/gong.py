@@ -84,7 +84,7 @@ def gong_from_portfolio(calls: list[dict], accounts: list[dict]) -> GongData:
         account_id = rec["account_id"]
         internal = [p for p in parties if p["affiliation"] == "Internal"]
         meta = {
-            "id": call_id, "url": rec.get("transcript_url")
+            "id": call_id, "url": rec.get("url") or rec.get("transcript_url")
             or f"https://app.gong.io/call?id={call_id}",
             "title": rec.get("title") or "Call", "scheduled": rec["occurred_at"],
             "started": rec["occurred_at"], "duration": max(60, clock // 1000),
