@@ -68,8 +68,7 @@ def refs():
     return load_references(TEST_REFS)
 
 
-@pytest.fixture
-def golive_refs(tmp_path) -> Path:
+def make_golive_refs(tmp_path: Path) -> Path:
     """A copy of TEST_REFS as a team would hold them going live: the demo's example.com
     links pointed at a host of its own and the `{your_next_sku}` stub sections deleted,
     so `esd check` on it reports only what a test plants (on TEST_REFS themselves it
@@ -77,13 +76,18 @@ def golive_refs(tmp_path) -> Path:
     import re
 
     folder = tmp_path / "golive-refs"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     stub = re.compile(r"^#+ SKU: \{your_next_sku\}\n.*?(?=^#)", re.M | re.S)
     for path in TEST_REFS.glob("*.md"):
         text = stub.sub("", path.read_text(encoding="utf-8"))
         text = text.replace("https://lumen.example.com/", "https://wiki.lumen.internal/")
         (folder / path.name).write_text(text, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def golive_refs(tmp_path) -> Path:
+    return make_golive_refs(tmp_path)
 
 
 @pytest.fixture(scope="session")

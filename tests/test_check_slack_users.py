@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from builders import account, call, write_portfolio
-from conftest import TEST_REFS, fake_fixture
+from conftest import fake_fixture, make_golive_refs
 from fakes import gainsight as gs_fake
 from fakes import slack as slack_fake
 from typer.testing import CliRunner
@@ -34,7 +34,8 @@ def inputs(tmp_path):
 def check(slack, tmp_path, token: str | None = slack_fake.TOKEN, *extra: str):
     env = {"SLACK_API_URL": slack.url + "/api/", "SLACK_BOT_TOKEN": token or "",
            "GAINSIGHT_URL": "", "GAINSIGHT_TOKEN": ""}
-    return CliRunner().invoke(app, ["check", "--references", str(TEST_REFS), "--input-dir",
+    refs = make_golive_refs(tmp_path)  # so only what this test plants is reported
+    return CliRunner().invoke(app, ["check", "--references", str(refs), "--input-dir",
                                     str(inputs(tmp_path)), *extra], env=env)
 
 
@@ -112,7 +113,8 @@ def test_without_input_files_the_live_usage_sources_owners_are_checked(slack, ga
     (tmp_path / "esd.toml").write_text("[gainsight]\nrequests_per_minute = 6000000\n")
     env = {"SLACK_API_URL": slack.url + "/api/", "SLACK_BOT_TOKEN": slack_fake.TOKEN,
            "GAINSIGHT_URL": gainsight.url, "GAINSIGHT_TOKEN": gs_fake.TOKEN}
-    result = CliRunner().invoke(app, ["check", "--references", str(TEST_REFS), "--json"],
+    result = CliRunner().invoke(app, ["check", "--references", str(make_golive_refs(tmp_path)),
+                                      "--json"],
                                 env=env)
     assert result.exit_code == 2, result.output
     [problem] = json.loads(result.stdout)["problems"]
