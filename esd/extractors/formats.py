@@ -29,16 +29,19 @@ _HEAD = re.compile(
     rf"^[ \t]*(?:\[(?P<ts1>{TIMESTAMP})\][ \t]*|(?P<ts2>{TIMESTAMP})[ \t]+)?"
     r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>\n]*?)[ \t]*"
     r"(?:\((?P<title>[^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$", re.MULTILINE)
-# The same speaker lines for `re.split`, the whole candidate line's head captured and no
-# further: the text between two matches is one segment's words (the rest of the line and
-# its continuation lines). The name is greedy: it cannot cross "(" or ":", so a match
-# differs from `_HEAD`'s only by trailing blanks in the name, which `_name` drops
-# (backtracking a lazy name character by character made `_HEAD` the costliest step of a
-# week's parse).
+# The same speaker lines for `re.split`, each with the line break before it (the text
+# is split with a line break put in front): the whole candidate line's head captured
+# and no further, so the text between two matches is one segment's words (the rest of
+# the line and its continuation lines, without the last line break). The name is
+# greedy: it cannot cross "(" or ":", so a match differs from `_HEAD`'s only by
+# trailing blanks in the name, which `_name` drops (backtracking a lazy name character
+# by character made `_HEAD` the costliest step of a week's parse). The leading line
+# break is a literal `re` skips ahead to; `^` in MULTILINE mode is tried at every
+# character, and took twice as long (issue 16).
 _SPLIT = re.compile(
-    rf"^([ \t]*(?:\[({TIMESTAMP})\][ \t]*|({TIMESTAMP})[ \t]+)?"
+    rf"\n([ \t]*(?:\[({TIMESTAMP})\][ \t]*|({TIMESTAMP})[ \t]+)?"
     r"([^\s:()\[\]<>][^:()\[\]<>\n]*)"
-    r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)", re.MULTILINE)
+    r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)")
 _LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{TIMESTAMP})\][ \t]*", re.MULTILINE)
 # Line breaks other than "\n" that str.splitlines also splits at.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -125,8 +128,9 @@ def _lines(text: str, known: frozenset[str]) -> list[Segment]:
         text = "\n".join(text.splitlines())  # the lines str.splitlines would give
     names: dict[str, str | None] = {}
     # The preamble, then per candidate line: its head, ts1, ts2, name, title, and the
-    # words up to the next candidate line.
-    parts = _SPLIT.split(text)
+    # words up to the next candidate line (each without the line break that ends them:
+    # a candidate line that does not name a speaker puts it back).
+    parts = _SPLIT.split("\n" + text)
     preamble = parts[0]
     rows = zip(parts[2::6], parts[3::6], parts[4::6], parts[5::6], parts[6::6], strict=True)
     if not all([_name(raw, known, False, names) for raw in set(parts[4::6])]):
@@ -136,9 +140,9 @@ def _lines(text: str, known: frozenset[str]) -> list[Segment]:
             if names[name] is not None:
                 kept.append((ts1, ts2, name, title, words))
             elif kept:
-                kept[-1] = (*kept[-1][:4], kept[-1][4] + head + words)
+                kept[-1] = (*kept[-1][:4], kept[-1][4] + "\n" + head + words)
             else:
-                preamble += head + words
+                preamble += "\n" + head + words
         rows = iter(kept)
     out: list[Segment] = []
     new = tuple.__new__  # a long call has thousands of lines: skip the NamedTuple frame
