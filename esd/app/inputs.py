@@ -11,7 +11,8 @@ from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError
 from esd.extractors.base import Extractor
-from esd.models import Portfolio
+from esd.extractors.rules import RuleExtractor
+from esd.models import Call, Portfolio
 from esd.references import load_references
 from esd.references.schema import References
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
@@ -33,8 +34,19 @@ def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = No
     labels from 4-segmentation.md, so they pass `segmentation_required=False`."""
     refs = load_references(settings.references, segmentation_required)
     if settings.input_dir is not None:
-        return load_portfolio(settings.input_dir), refs
+        return load_portfolio(settings.input_dir, _slim(settings, refs)), refs
     return live().pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
+
+
+def _slim(settings: Settings, refs: References) -> Callable[[Call], Call] | None:
+    """With the rule extractor, each call is slimmed as it is read: only the utterances
+    the extractor can find a trigger in are kept, so a large week streams (issue 16)."""
+    try:
+        if wants_claude(settings):
+            return None  # the prefilter reads every customer sentence
+    except InputError:
+        return None  # a bad --extractor is reported where it always was
+    return RuleExtractor(refs.taxonomy).slim
 
 
 def wants_claude(settings: Settings) -> bool:

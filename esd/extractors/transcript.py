@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -95,8 +95,68 @@ def customer_turns(call: Call) -> list[Turn]:
 
 def unattributed(call: Call) -> list[Turn]:
     """The call's non-empty utterances whose speaker matches no attendee (contract §2):
-    their words never count, and diagnostics, coverage and check report them."""
+    their words never count, and diagnostics, coverage and check report them. A slim
+    call keeps only their count (`unattributed_labels`)."""
+    if isinstance(call._turns, SlimTurns):
+        raise ValueError(f"call {call.call_id} is slim: it keeps no unattributed words")
     return [t for t in turns(call) if t.speaker is None and t.text.strip()]
+
+
+def unattributed_labels(call: Call) -> dict[str, int]:
+    """How many unattributed utterances (`unattributed`) each speaker label has, in the
+    order they first speak; speech before any label is `NO_SPEAKER`'s."""
+    if isinstance(call._turns, SlimTurns):
+        return call._turns.unattributed
+    counts: dict[str, int] = {}
+    for t in unattributed(call):
+        label = t.label or NO_SPEAKER
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+class SlimTurns(list):
+    """The turns a slim call keeps (`slim`): only customer utterances `keep` chose, and
+    the count of unattributed utterances per speaker label."""
+
+    __slots__ = ("unattributed",)
+
+    def __init__(self, kept: Iterable[Turn], unattributed: dict[str, int]) -> None:
+        super().__init__(kept)
+        self.unattributed = unattributed
+
+
+def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
+    """`call` holding only what a rule-extractor run reads of it (issue 16: a 100,000-call
+    week does not fit in memory whole): the customer utterances whose index `keep`
+    returns, given every customer utterance's text, and the unattributed counts. The
+    transcript itself is dropped, so a slim call serves the pipeline's extraction and
+    diagnostics, nothing else. A transcript that cannot be read stays as it is, for the
+    pipeline to report if the call is in its window. Changes `call` in place."""
+    speakers = Speakers(call.attendees)
+    if call.transcript is not None:
+        rows = [(u.text, u.speaker, u.start_ms) for u in call.transcript]
+    elif call.transcript_text:
+        try:
+            rows = read_segments(call.transcript_text, speakers.names)
+        except TranscriptFormatError:
+            return call
+    else:
+        rows = []
+    found = speakers.found({row[1] for row in rows})
+    counts: dict[str, int] = {}
+    customers: list[tuple[str, Attendee, str | None, int | None]] = []
+    for row in rows:
+        who = found[row[1]]
+        if who is None:
+            if row[0].strip():
+                label = row[1] or NO_SPEAKER
+                counts[label] = counts.get(label, 0) + 1
+        elif who.is_customer:
+            customers.append((row[0], who, row[1], row[2]))
+    chosen = sorted(keep([c[0] for c in customers])) if customers else []
+    call.transcript, call.transcript_text = [], None  # [] still says "a transcript"
+    call._turns = SlimTurns((Turn(*customers[i]) for i in chosen), counts)
+    return call
 
 
 def ticket_id(ticket: Ticket) -> str:
