@@ -67,9 +67,9 @@ def load_array(path: Path, adapter: TypeAdapter, key: str, limit: int,
 
 
 def stream_array(path: Path, adapter: TypeAdapter, limit: int, keep: Callable[[Any], Any],
-                 chunk: int = CHUNK) -> list[Any] | None:
+                 ) -> list[Any] | None:
     """The records of a JSON array file, each passed through `keep` as soon as it is
-    valid (`keep` returns what to hold of it), read `chunk` bytes at a time so that the
+    valid (`keep` returns what to hold of it), read `CHUNK` bytes at a time so that the
     file and its records are never in memory whole. Records are validated as
     `load_array` validates them, a run of whole records at a time: a run ends where the
     braces read so far balance, and only a run that validates as a JSON array of
@@ -79,7 +79,7 @@ def stream_array(path: Path, adapter: TypeAdapter, limit: int, keep: Callable[[A
     problem."""
     out: list[Any] = []
     with path.open("rb") as stream, no_cycle_collection():
-        reader = _Reader(stream, chunk)
+        reader = _Reader(stream, CHUNK)
         if reader.next_byte() != b"[":
             return None  # empty, a byte-order mark, or not an array
         after = reader.next_byte()
