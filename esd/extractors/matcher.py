@@ -21,12 +21,16 @@ sentence is a match in its utterance), and the sentence and guard code decide.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from esd.references.schema import Phrase
 from esd.text import fold
+
+try:
+    import ahocorasick_rs as _AC
+except ImportError:
+    _AC = None
 
 # Between two words of a phrase: any run of non-word characters, but never the
 # separator that joins utterances, so no match spans two speakers.
@@ -140,6 +144,10 @@ class TriggerIndex:
                 for word in groups[0]:
                     self._keys.setdefault(word, []).append(index)
 
+        if _AC is not None:
+            self._ac = _AC.AhoCorasick(list(self._keys))
+            self._key_indexes = list(self._keys.values())
+
     def __bool__(self) -> bool:
         return bool(self.triggers)
 
@@ -152,25 +160,37 @@ class TriggerIndex:
         if low.count(JOIN) != len(texts) - 1:  # an utterance holds the separator itself
             return self._one_by_one(texts)
         keyed: set[int] = set(self._always)
-        for word, indexes in self._keys.items():
+        if _AC is not None:
+            for i in {m[0] for m in self._ac.find_matches_as_indexes(low, overlapping=True)}:
+                keyed.update(self._key_indexes[i])
+        else:
+          for word, indexes in self._keys.items():
             if word in low:
                 keyed.update(indexes)
-        possible = [i for i in sorted(keyed)
-                    if all(any(w in low for w in g) for g in self.triggers[i].groups[1:])]
+        possible = [i for i in sorted(keyed) if self._others_in(i, low)]
         if not possible:
             return {}
         # Folding the joined text folds each utterance: the separator is no word
         # character, as the ends of a text are not, and no pattern crosses it.
         folded = fold(low)
-        bounds = _find_all(folded, JOIN)
         found: dict[int, list[Trigger]] = {}
         for i in possible:
             trigger = self.triggers[i]
             for match in trigger.pattern.finditer(folded):
-                hits = found.setdefault(bisect_right(bounds, match.start()), [])
+                hits = found.setdefault(folded.count(JOIN, 0, match.start()), [])
                 if not hits or hits[-1] is not trigger:
                     hits.append(trigger)
         return found
+
+    def _others_in(self, index: int, low: str) -> bool:
+        """Whether `low` holds a word of each of trigger `index`'s other anchor groups."""
+        for group in self.triggers[index].groups[1:]:
+            if len(group) == 1:
+                if group[0] not in low:
+                    return False
+            elif not any(w in low for w in group):
+                return False
+        return True
 
     def _one_by_one(self, texts: Sequence[str]) -> dict[int, list[Trigger]]:
         found = {}
@@ -180,11 +200,3 @@ class TriggerIndex:
             if hits:
                 found[unit] = hits
         return found
-
-
-def _find_all(text: str, needle: str) -> list[int]:
-    positions, pos = [], text.find(needle)
-    while pos != -1:
-        positions.append(pos)
-        pos = text.find(needle, pos + 1)
-    return positions
