@@ -19,7 +19,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from esd.errors import InputError
-from esd.extractors.formats import TIMESTAMP, TranscriptFormatError, read_segments
+from esd.extractors.formats import (
+    TIMESTAMP,
+    TranscriptFormatError,
+    read_segments,
+    read_speech,
+)
 from esd.models import Attendee, Call, Ticket
 
 _LEAD_TS = re.compile(rf"^\s*(?:\[{TIMESTAMP}\]|{TIMESTAMP}(?=\s))\s*")
@@ -134,28 +139,30 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
     pipeline to report if the call is in its window. Changes `call` in place."""
     speakers = Speakers(call.attendees)
     if call.transcript is not None:
-        rows = [(u.text, u.speaker, u.start_ms) for u in call.transcript]
+        said = call.transcript
+        texts = [u.text for u in said]
+        labels: list[str | None] = [u.speaker for u in said]
+        starts = [u.start_ms for u in said]
     elif call.transcript_text:
         try:
-            rows = read_segments(call.transcript_text, speakers.names)
+            texts, labels, starts, _ = read_speech(call.transcript_text, speakers.names)
         except TranscriptFormatError:
             return call
     else:
-        rows = []
-    found = speakers.found({row[1] for row in rows})
+        texts, labels, starts = [], [], []
+    found = speakers.found(set(labels))
+    customers = [i for i, label in enumerate(labels)
+                 if (who := found[label]) is not None and who.is_customer]
     counts: dict[str, int] = {}
-    customers: list[tuple[str, Attendee, str | None, int | None]] = []
-    for row in rows:
-        who = found[row[1]]
-        if who is None:
-            if row[0].strip():
-                label = row[1] or NO_SPEAKER
-                counts[label] = counts.get(label, 0) + 1
-        elif who.is_customer:
-            customers.append((row[0], who, row[1], row[2]))
-    chosen = sorted(keep([c[0] for c in customers])) if customers else []
+    if None in found.values():
+        for label, text in zip(labels, texts, strict=True):
+            if found[label] is None and text.strip():
+                counts[label or NO_SPEAKER] = counts.get(label or NO_SPEAKER, 0) + 1
+    chosen = sorted(keep([texts[i] for i in customers])) if customers else []
+    kept = [customers[i] for i in chosen]
     call.transcript, call.transcript_text = [], None  # [] still says "a transcript"
-    call._turns = SlimTurns((Turn(*customers[i]) for i in chosen), counts)
+    call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
+                             for i in kept), counts)
     return call
 
 
