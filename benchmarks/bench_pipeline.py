@@ -65,7 +65,9 @@ def portfolio(n: int) -> Path:
 def measure(argv: list[str], tree: Path | None = None) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of one child process, run in `tree`
     (`python -m` imports esd from the working directory)."""
-    env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if tree:  # an installed esd has its bytecode cached: so do the measured checkouts
+        env["PYTHONPATH"] = str(tree)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                             cwd=tree)
