@@ -112,9 +112,12 @@ def fuzz_call(rng: random.Random, number: int) -> Call:
 
 
 def _same(taxonomy: Taxonomy, calls: list[Call], tickets: list[Ticket]) -> None:
-    extractor = RuleExtractor(taxonomy)
+    extractor, by_find = RuleExtractor(taxonomy), RuleExtractor(taxonomy)
+    assert extractor.index.automaton is not None
+    by_find.index.automaton = None  # the key words found with str.find, one at a time
     expected = [m.model_dump() for m in scan_oracle.extract(taxonomy, calls, tickets)]
     assert [m.model_dump() for m in extractor.extract(calls, tickets)] == expected
+    assert [m.model_dump() for m in by_find.extract(calls, tickets)] == expected
     counts = [unattributed_labels(c) for c in calls]
     slim = [extractor.slim(c.model_copy(deep=True)) for c in calls]
     assert [unattributed_labels(c) for c in slim] == counts
