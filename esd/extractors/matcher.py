@@ -120,6 +120,26 @@ def compile_any(phrases: Iterable[Phrase]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
 
 
+# Anchor words too common for the automaton (see TriggerIndex.__init__).
+_COMMON = frozenset({
+    "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for",
+    "with", "from", "as", "is", "was", "be", "we", "our", "us", "you", "your", "it",
+    "its", "they", "them", "their", "this", "that", "i", "my", "me", "do", "not", "no",
+    "all", "any", "some", "can", "have", "has", "had", "get", "so", "more", "new", "out",
+    "use", "up",
+})
+
+
+class _Contains:
+    """`word in text`, for a text searched without the automaton."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.text
+
+
 class Trigger(NamedTuple):
     """One call-trigger phrase of one SKU."""
 
@@ -146,8 +166,11 @@ class TriggerIndex:
             else:
                 for word in groups[0]:
                     self._keys.setdefault(word, []).append(index)
-        self.automaton = AhoCorasick(list(self._keys)) if AhoCorasick and self._keys else None
-        self._by_key = list(self._keys.values())
+        # The automaton finds the keys and the other anchor words, all but the commonest
+        # (found at once by `in`, they would flood it with matches).
+        others = {w for t in self.triggers for g in t.groups[1:] for w in g} - _COMMON
+        self._words = [*self._keys, *sorted(others - self._keys.keys())]
+        self.automaton = AhoCorasick(self._words) if AhoCorasick and self._words else None
 
     def __bool__(self) -> bool:
         return bool(self.triggers)
@@ -160,7 +183,12 @@ class TriggerIndex:
         low = JOIN.join(texts).lower()
         if low.count(JOIN) != len(texts) - 1:  # an utterance holds the separator itself
             return self._one_by_one(texts)
-        possible = [i for i in sorted(self._keyed(low)) if self._others_in(i, low)]
+        present = self._present(low)
+        keyed = set(self._always)
+        for word, indexes in self._keys.items():
+            if word in present:
+                keyed.update(indexes)
+        possible = [i for i in sorted(keyed) if self._others_in(i, low, present)]
         if not possible:
             return {}
         # Folding the joined text folds each utterance: the separator is no word
@@ -175,26 +203,19 @@ class TriggerIndex:
                     hits.append(trigger)
         return found
 
-    def _keyed(self, low: str) -> set[int]:
-        """The triggers whose key word `low` holds, and those without an anchor."""
-        keyed = set(self._always)
-        if self.automaton is not None:  # every occurrence: one of another key hides none
-            for key in {m[0] for m in self.automaton.find_matches_as_indexes(
-                    low, overlapping=True)}:
-                keyed.update(self._by_key[key])
-            return keyed
-        for word, indexes in self._keys.items():
-            if word in low:
-                keyed.update(indexes)
-        return keyed
+    def _present(self, low: str) -> set[str] | _Contains:
+        """The automaton's words that `low` holds (all occurrences: one word never hides
+        another); without the automaton, `low` itself answers `in`."""
+        if self.automaton is None:
+            return _Contains(low)
+        words = self._words
+        return {words[m[0]] for m in self.automaton.find_matches_as_indexes(
+            low, overlapping=True)}
 
-    def _others_in(self, index: int, low: str) -> bool:
+    def _others_in(self, index: int, low: str, present: set[str] | _Contains) -> bool:
         """Whether `low` holds a word of each of trigger `index`'s other anchor groups."""
         for group in self.triggers[index].groups[1:]:
-            if len(group) == 1:
-                if group[0] not in low:
-                    return False
-            elif not any(w in low for w in group):
+            if not any(w in (low if w in _COMMON else present) for w in group):
                 return False
         return True
 

@@ -53,9 +53,10 @@ class Turn(NamedTuple):
 def turns(call: Call) -> list[Turn]:
     """The call's utterances, from `transcript` or `transcript_text` (contract §2),
     parsed once per call."""
-    if call._turns is None:
-        call._turns = _parse(call)
-    return call._turns
+    parsed = call._turns  # a private attribute: pydantic looks it up each time
+    if parsed is None:
+        parsed = call._turns = _parse(call)
+    return parsed
 
 
 def unparsed(calls: Iterable[Call]) -> list[Call]:
@@ -95,7 +96,10 @@ def _parse(call: Call) -> list[Turn]:
 
 def customer_turns(call: Call) -> list[Turn]:
     """Only what customer attendees said: coach and unknown speakers never count."""
-    return [t for t in turns(call) if t.speaker is not None and t.speaker.is_customer]
+    parsed = turns(call)
+    if isinstance(parsed, SlimTurns):
+        return list(parsed)  # it keeps customer turns only
+    return [t for t in parsed if t.speaker is not None and t.speaker.is_customer]
 
 
 def unattributed(call: Call) -> list[Turn]:
@@ -110,8 +114,9 @@ def unattributed(call: Call) -> list[Turn]:
 def unattributed_labels(call: Call) -> dict[str, int]:
     """How many unattributed utterances (`unattributed`) each speaker label has, in the
     order they first speak; speech before any label is `NO_SPEAKER`'s."""
-    if isinstance(call._turns, SlimTurns):
-        return call._turns.unattributed
+    parsed = call._turns
+    if isinstance(parsed, SlimTurns):
+        return parsed.unattributed
     counts: dict[str, int] = {}
     for t in unattributed(call):
         label = t.label or NO_SPEAKER
