@@ -139,8 +139,8 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
     """`call` holding only what a rule-extractor run reads of it (issue 16: a 100,000-call
     week does not fit in memory whole): the customer utterances whose index `keep`
     returns, given every customer utterance's text, and the unattributed counts. The
-    transcript itself is dropped, so a slim call serves the pipeline's extraction and
-    diagnostics, nothing else. A transcript that cannot be read stays as it is, for the
+    transcript and the attendees are dropped (the kept turns hold their speakers), so a
+    slim call serves the pipeline's extraction and diagnostics, nothing else. A transcript that cannot be read stays as it is, for the
     pipeline to report if the call is in its window. Changes `call` in place."""
     speakers = Speakers(call.attendees)
     if call.transcript is not None:
@@ -165,7 +165,8 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
                 counts[label or NO_SPEAKER] = counts.get(label or NO_SPEAKER, 0) + 1
     chosen = sorted(keep([texts[i] for i in customers])) if customers else []
     kept = [customers[i] for i in chosen]
-    call.transcript, call.transcript_text = [], None  # [] still says "a transcript"
+    # [] still says "a transcript"; the kept turns hold their speakers.
+    call.transcript, call.transcript_text, call.attendees = [], None, []
     call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
                              for i in kept), counts)
     return call
