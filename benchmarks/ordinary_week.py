@@ -9,12 +9,21 @@ Accounts, usage, tickets and stakeholder changes come from the demo generator
 (`build_portfolio`); only the call transcripts are replaced. Deterministic for a seed.
 `SIGNALS` and `NEAR_MISSES` are the ground truth the benchmark's oracle answers from.
 None of these sentences is in tests/data/holdout_v2.json.
+
+`dense=True` (bench_pipeline.py, issue 16) writes every other call as
+`transcript_text` and mixes in `DENSE`: small talk in which the
+words a team's trigger phrases are built from (team, users, export, integration,
+dashboard) stand in nearly every sentence, so a third of all customer utterances hold a
+trigger's rarest word. `DENSE_TRIGGER` is such a phrase; the benchmark adds it to a copy
+of the reference taxonomy. None of `DENSE` says it whole; one call in ten does, once
+(`DENSE_SAID`).
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 
 from generate_portfolio import build_portfolio
 
@@ -118,6 +127,27 @@ SIGNALS = [
     "Our bank's examiners need a log of every permission change, so we have to upgrade.",
     "We'd like to turn on the forecasting module for the planning team this quarter.",
 ]
+# Common words everywhere, "export" in a third of them.
+DENSE = [
+    "The team wants the export for {tool} to run before nine.",
+    "The {team} team opens the dashboard first thing and the users seem happy with it.",
+    "Our users on the {team} team rely on the integration with {tool} every day.",
+    "The export from the dashboard is what the team sends to leadership.",
+    "The integration kept the users in sync after the team moved to the new dashboard.",
+    "Most of our users only ever touch the dashboard and the weekly export.",
+    "The {team} team rebuilt their dashboard so the users see the same numbers.",
+    "We checked the integration logs with the team and the sync had finished on time.",
+    "The users asked the team for a dashboard per region, nothing fancy.",
+    "The report the team gets has the same columns as the dashboard.",
+    "Our integration with {tool} is stable and the users stopped complaining.",
+    "The team exported the dashboard as a PDF for the users who do not log in.",
+    "Half the team uses the integration and the other half prefers the export.",
+    "The dashboard filters confused a few users, so the team wrote a short guide.",
+    "Whenever the sync is late the team hears about it from the users.",
+    "The {team} team linked the dashboard in their wiki for new users.",
+]
+DENSE_TRIGGER = "export to {destination}"
+DENSE_SAID = "Can the export to {tool} run every hour instead of every night?"
 NEAR_MISSES = [
     "We already have single sign-on through Okta, so that part is covered.",
     "If the analytics add-on were cheaper we might take a look, but not this year.",
@@ -127,33 +157,53 @@ NEAR_MISSES = [
 
 
 def ordinary_week(n_accounts: int = 200, seed: int = 11, words: int = 4500,
-                  ) -> dict[str, list]:
+                  dense: bool = False) -> dict[str, list]:
     """The five input files, with every call replaced by ordinary talk of ~`words`."""
     files = build_portfolio(n_accounts, seed=seed)
-    rng = random.Random(seed)
-    for call in files["calls"]:
-        people = call["attendees"]
-        customers = [a["name"] for a in people if a["is_customer"]]
-        vendor = next(a["name"] for a in people if not a["is_customer"])
-        plants = []
-        if rng.random() < 1 / 6:
-            plants += rng.sample(SIGNALS, rng.choice((1, 1, 2)))
-        if rng.random() < 0.1:
-            plants.append(rng.choice(NEAR_MISSES))
-        turns, count = [], 0
-        while count < words:
-            said = " ".join(_fill(rng.choice(CUSTOMER), rng) for _ in range(rng.randint(2, 5)))
-            turns.append((rng.choice(customers), said))
-            turns.append((vendor, " ".join(_fill(rng.choice(CSM), rng)
-                                           for _ in range(rng.randint(1, 3)))))
-            count += len(said.split()) + len(turns[-1][1].split())
-        for text in plants:  # inside a customer turn, between ordinary sentences
-            at = rng.randrange(0, len(turns), 2)
-            turns[at] = (turns[at][0], f"{turns[at][1]} {_fill(text, rng)}")
-        call.pop("transcript_text", None)
-        call["transcript"] = [{"speaker": s, "text": t, "start_ms": 4000 + 9000 * i}
-                              for i, (s, t) in enumerate(turns)]
+    for _ in ordinary_calls(files["calls"], seed, words, dense):
+        pass
     return files
+
+
+def ordinary_calls(calls: list[dict], seed: int = 11, words: int = 4500,
+                   dense: bool = False) -> Iterator[dict]:
+    """Each call of `calls` with its transcript replaced by ordinary talk, in order and
+    in place, one at a time (a writer can drop each transcript once written)."""
+    rng = random.Random(seed)
+    pool = CUSTOMER + DENSE if dense else CUSTOMER
+    for i, call in enumerate(calls):
+        _replace(call, rng, words, pool, dense)
+        if dense and i % 2:  # every other call as `Name: words` lines, as exports write
+            call["transcript_text"] = "".join(f"{u['speaker']}: {u['text']}\n"
+                                              for u in call.pop("transcript"))
+        yield call
+
+
+def _replace(call: dict, rng: random.Random, words: int, pool: list[str],
+             dense: bool) -> None:
+    people = call["attendees"]
+    customers = [a["name"] for a in people if a["is_customer"]]
+    vendor = next(a["name"] for a in people if not a["is_customer"])
+    plants = []
+    if rng.random() < 1 / 6:
+        plants += rng.sample(SIGNALS, rng.choice((1, 1, 2)))
+    if rng.random() < 0.1:
+        plants.append(rng.choice(NEAR_MISSES))
+    if dense and rng.random() < 0.1:
+        plants.append(DENSE_SAID)
+    turns, count = [], 0
+    while count < words:
+        said = " ".join(_fill(rng.choice(pool), rng) for _ in range(rng.randint(2, 5)))
+        turns.append((rng.choice(customers), said))
+        turns.append((vendor, " ".join(_fill(rng.choice(CSM), rng)
+                                       for _ in range(rng.randint(1, 3)))))
+        count += len(said.split()) + len(turns[-1][1].split())
+    for text in plants:  # inside a customer turn, between ordinary sentences
+        at = rng.randrange(0, len(turns), 2)
+        turns[at] = (turns[at][0], f"{turns[at][1]} {_fill(text, rng)}")
+    call.pop("transcript_text", None)
+    call["transcript"] = [{"speaker": s, "text": t, "start_ms": 4000 + 9000 * i}
+                          for i, (s, t) in enumerate(turns)]
 
 
 def patterns(texts: list[str]) -> list[re.Pattern[str]]:

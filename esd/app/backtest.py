@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from esd.app.inputs import display_path, load_inputs
+from esd.app.inputs import display_path, load_inputs, slimmer
 from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
 from esd.delivery.folder import write_atomically
@@ -82,19 +82,20 @@ def backtest(settings: Settings, out: Path, weeks: int | None = None,
     started = time.perf_counter()
     portfolio: Portfolio | None = None
     if snapshots is None:
-        portfolio, refs = load_inputs(settings, segmentation_required=False)
+        portfolio, refs = load_inputs(settings, segmentation_required=False, rules=True)
     else:
         refs = load_references(settings.references, segmentation_required=False)
     load_s, loads, week_s = time.perf_counter() - started, int(snapshots is None), []
     done: list[Week] = []
     phrases = TriggerPhrases(refs.taxonomy)
+    slim = slimmer(refs)  # each call as the rule extractor reads it (issue 16)
     for index, (as_of, folder) in enumerate(plan):
         if progress is not None:
             progress.week(index, len(plan), as_of)
         if folder is not None:
             portfolio = None  # one week in memory at a time: free it before the next
             started = time.perf_counter()
-            portfolio, loads = load_portfolio(folder), loads + 1
+            portfolio, loads = load_portfolio(folder, slim), loads + 1
             load_s += time.perf_counter() - started
         started = time.perf_counter()
         done.append(run_week(portfolio, refs, as_of, settings.cap_per_csm, done, phrases,

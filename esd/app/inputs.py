@@ -11,7 +11,8 @@ from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
 from esd.errors import InputError
 from esd.extractors.base import Extractor
-from esd.models import Portfolio
+from esd.extractors.rules import RuleExtractor
+from esd.models import Call, Portfolio
 from esd.references import load_references
 from esd.references.schema import References
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
@@ -27,14 +28,33 @@ def live():
 
 
 def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = None,
-                segmentation_required: bool = True) -> tuple[Portfolio, References]:
+                segmentation_required: bool = True, rules: bool = False,
+                ) -> tuple[Portfolio, References]:
     """Reference files first (cheap, and a broken one is the likelier mistake), then the
     data: the input files of --input-dir, else the live sources. The digests only borrow
-    labels from 4-segmentation.md, so they pass `segmentation_required=False`."""
+    labels from 4-segmentation.md, so they pass `segmentation_required=False`; a caller
+    that reads text with the rule extractor whatever --extractor says passes `rules`."""
     refs = load_references(settings.references, segmentation_required)
     if settings.input_dir is not None:
-        return load_portfolio(settings.input_dir), refs
+        slim = slimmer(refs) if rules else _slim(settings, refs)
+        return load_portfolio(settings.input_dir, slim), refs
     return live().pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
+
+
+def _slim(settings: Settings, refs: References) -> Callable[[Call], Call] | None:
+    """With the rule extractor, each call is slimmed as it is read: only the utterances
+    the extractor can find a trigger in are kept, so a large week streams (issue 16)."""
+    try:
+        if wants_claude(settings):
+            return None  # the prefilter reads every customer sentence
+    except InputError:
+        return None  # a bad --extractor is reported where it always was
+    return slimmer(refs)
+
+
+def slimmer(refs: References) -> Callable[[Call], Call]:
+    """What a run reading text with the rule extractor keeps of each call it reads."""
+    return RuleExtractor(refs.taxonomy).slim
 
 
 def wants_claude(settings: Settings) -> bool:

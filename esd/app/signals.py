@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from esd.app.settings import Settings
 from esd.connectors.base import secret
-from esd.connectors.warehouse import URL_VARIABLE
-from esd.connectors.warehouse_signals import preview_csv, publish, signal_rows, signals_table
 from esd.errors import InputError
 from esd.models import RunResult
+
+# The warehouse modules load SQLAlchemy (a third of a small dry run's start-up): they are
+# imported only when a signals table is named.
 
 PREVIEW = "signals-table.csv"
 
@@ -25,6 +26,8 @@ class SignalsTarget:
     url: str | None  # None for a dry run, which never connects
 
     def publish(self, result: RunResult) -> int:
+        from esd.connectors.warehouse_signals import publish
+
         return publish(self.url, self.table, result)
 
 
@@ -35,6 +38,9 @@ def target(settings: Settings, flag: str | None, writes: bool) -> SignalsTarget 
     name = flag or (section.get("signals_table") if isinstance(section, dict) else None)
     if not name:
         return None
+    from esd.connectors.warehouse import URL_VARIABLE
+    from esd.connectors.warehouse_signals import signals_table
+
     if not isinstance(name, str):
         raise InputError("esd.toml [warehouse]: signals_table: expected a table name",
                          file="esd.toml", field="signals_table")
@@ -45,4 +51,6 @@ def target(settings: Settings, flag: str | None, writes: bool) -> SignalsTarget 
 
 
 def preview(result: RunResult) -> str:
+    from esd.connectors.warehouse_signals import preview_csv, signal_rows
+
     return preview_csv(signal_rows(result))

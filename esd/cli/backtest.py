@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from esd.app.settings import Settings
 from esd.cli.app import app, exit_with
@@ -93,6 +91,9 @@ def backtest(
 
 def print_backtest(done: BacktestResult) -> None:
     """One row per week, the outcome comparison in a line, and where the files went."""
+    from rich import box  # rich's tables load only when one is printed
+    from rich.table import Table
+
     bt = done.backtest
     compared = bt.comparison is not None
     table = Table(title=f"Backtest, taxonomy {bt.taxonomy_hash}, cap {bt.cap_per_csm} "

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from esd.app.settings import parse_as_of
 from esd.cli.app import app
@@ -177,6 +175,9 @@ def history(
 
 def print_history(done: HistoryResult) -> None:
     """A table that fits 80 columns: missed CSMs fold, one per line."""
+    from rich import box  # rich's tables load only when one is printed
+    from rich.table import Table
+
     if not done.runs:
         out_console.print(f"No runs recorded in {done.store} yet: esd run records one per "
                           "window.")

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from esd.errors import EsdError
 
@@ -43,6 +41,14 @@ class ProgressBar:
     calls and tickets (esd.extractors.base.Progress)."""
 
     def __init__(self) -> None:
+        from rich.progress import (  # only on a terminal
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TimeElapsedColumn(), console=err_console, transient=True)
         self.task = self.bar.add_task("reading", total=None)
@@ -70,6 +76,8 @@ class ProgressBar:
 
 def print_digests(done: DigestResult) -> None:
     """esd dry-run's summary: one row per CSM, then the week's diagnostics."""
+    from rich.table import Table  # only when a table is printed
+
     result = done.run
     table = Table(title=f"Expansion-signal digests, week ending {result.as_of.date()}",
                   title_justify="left")
@@ -127,6 +135,8 @@ def print_reactions(done: DigestResult, quiet: bool) -> None:
 
 
 def print_coverage(report: CoverageReport) -> None:
+    from rich.table import Table  # only when a table is printed
+
     data, status = report.data, report.status
     out_console.print(f"CSM call coverage: {data['coverage_pct']:.1f}% "
                       f"({data['accounts_with_call']} of {data['accounts']} accounts had a "

@@ -34,7 +34,6 @@ from esd.cli.output import (
     print_digests,
     print_reactions,
 )
-from esd.cli.summary import print_run_summary
 from esd.errors import EsdError
 
 
@@ -137,6 +136,8 @@ def run(
                           f"ending {window.date()}, which overlaps this one (--resend to "
                           "send anyway).", soft_wrap=True, markup=False)
     if not quiet:
+        from esd.cli.summary import print_run_summary  # rich's tables: only here
+
         print_run_summary(done)
     if done.error:
         error(done.error)

@@ -7,12 +7,17 @@ Each record kind is one file, in one of three forms: `NAME.json` (a JSON array, 
 Every problem is reported as `file: record [i] (id): field f: message` (`line n` for the
 line forms, `column c` for a CSV) and raised as one InputError (exit 2), so a broken
 export is fixed in one pass.
+
+A caller that reads only part of each call (the rule extractor, through `slim`) gets
+calls.json read a run of records at a time, each call slimmed as soon as it is valid,
+so a 100,000-call week never sits in memory whole; any problem sends the file back to
+the whole-file reader, so the messages stay those above.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,7 +25,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, TypeAdapter
 
 from esd.connectors.flatfiles import csv_rows, read_csv, read_jsonl
-from esd.connectors.jsonfiles import Found, load_array, no_cycle_collection
+from esd.connectors.jsonfiles import Found, load_array, no_cycle_collection, stream_array
 from esd.errors import InputError
 from esd.models import (
     Account,
@@ -89,14 +94,19 @@ class InputFolder:
         return "column" if self.files[stem].suffix == ".csv" else "field"
 
 
-def load_portfolio(directory: Path) -> Portfolio:
-    """The portfolio in `directory`, or InputError naming every bad record and field."""
-    return read_inputs(directory).portfolio
+Slim = Callable[[Call], Call]
 
 
-def read_inputs(directory: Path) -> InputFolder:
+def load_portfolio(directory: Path, slim: Slim | None = None) -> Portfolio:
+    """The portfolio in `directory`, or InputError naming every bad record and field.
+    `slim` is applied to every call as soon as it is read."""
+    return read_inputs(directory, slim).portfolio
+
+
+def read_inputs(directory: Path, slim: Slim | None = None) -> InputFolder:
     """The input files in `directory` and where each record came from, or InputError
-    naming every bad file, record or line, and field."""
+    naming every bad file, record or line, and field. `slim`, when given, is applied to
+    every call as soon as it is read, and only what it returns is kept."""
     if not directory.is_dir():
         raise InputError(f"{directory}: input folder not found", file=str(directory))
     problems: list[Found] = []
@@ -105,7 +115,8 @@ def read_inputs(directory: Path) -> InputFolder:
     loaded: dict[str, list[Any] | None] = {}
     for stem, kind in KINDS.items():
         path = _find(directory, stem, kind, problems)
-        loaded[stem] = None if path is None else _read(path, stem, folder, problems)
+        keep = slim if stem == "calls" else None
+        loaded[stem] = None if path is None else _read(path, stem, folder, problems, keep)
         if path is not None:
             folder.files[stem] = path
     if not problems:
@@ -156,11 +167,16 @@ def _find(directory: Path, stem: str, kind: Kind, problems: list[Found]) -> Path
 
 
 def _read(path: Path, stem: str, folder: InputFolder, problems: list[Found],
-          ) -> list[Any] | None:
+          keep: Slim | None = None) -> list[Any] | None:
     kind = KINDS[stem]
     try:
         if path.suffix == ".json":
-            return load_array(path, _ARRAYS[stem], kind.key, kind.depth, problems)
+            streamed = None if keep is None else stream_array(path, _ARRAYS[stem],
+                                                              kind.depth, keep)
+            if streamed is not None:
+                return streamed
+            whole = load_array(path, _ARRAYS[stem], kind.key, kind.depth, problems)
+            return whole if keep is None or whole is None else [keep(r) for r in whole]
         before = len(problems)
         if path.suffix == ".jsonl":
             rows = read_jsonl(path, _RECORDS[stem], kind.key, kind.depth - 1, problems)
@@ -170,7 +186,7 @@ def _read(path: Path, stem: str, folder: InputFolder, problems: list[Found],
         with no_cycle_collection():
             for line, record in rows:
                 if len(problems) == before:  # once one line is bad, only report the rest
-                    records.append(record)
+                    records.append(record if keep is None else keep(record))
                     lines.append(line)
     except OSError as exc:
         problems.append(Found(f"{path}: cannot be read ({exc.strerror or exc})", path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +21,8 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
 BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _PAIR = re.compile(rb"\[\]|\{\}")
+_SPACE = re.compile(rb"[ \t\n\r]*")  # JSON's whitespace
+CHUNK = 1 << 23  # bytes read at a time by `stream_array`
 
 
 class Found(NamedTuple):
@@ -62,6 +64,101 @@ def load_array(path: Path, adapter: TypeAdapter, key: str, limit: int,
             for err in exc.errors(include_url=False):
                 problems.append(_describe(path, err, records, key))
             return None
+
+
+def stream_array(path: Path, adapter: TypeAdapter, limit: int, keep: Callable[[Any], Any],
+                 ) -> list[Any] | None:
+    """The records of a JSON array file, each passed through `keep` as soon as it is
+    valid (`keep` returns what to hold of it), read `CHUNK` bytes at a time so that the
+    file and its records are never in memory whole. Records are validated as
+    `load_array` validates them, a run of whole records at a time: a run ends where the
+    braces read so far balance, and only a run that validates as a JSON array of
+    records is taken, so a brace inside a string can only make the guess fail. None for
+    a file that is not a valid array of records within `limit` levels (or on a failed
+    guess): the caller then reads it with `load_array`, whose messages name every
+    problem."""
+    out: list[Any] = []
+    with path.open("rb") as stream, no_cycle_collection():
+        reader = _Reader(stream, CHUNK)
+        if reader.next_byte() != b"[":
+            return None  # empty, a byte-order mark, or not an array
+        after = reader.next_byte()
+        while after != b"]":
+            if after != b"{":
+                return None
+            end = reader.run_end()
+            if end is None:
+                return None
+            run = b"[" + reader.take(end) + b"]"
+            if too_deep(run, limit) is not None:
+                return None
+            try:
+                records = adapter.validate_json(run)
+            except ValidationError:
+                return None
+            del run
+            out.extend(map(keep, records))
+            after = reader.next_byte()
+            if after == b",":
+                after = reader.next_byte()
+                if after != b"{":
+                    return None  # a trailing comma, or a value that is no record
+        return out if reader.at_end() else None
+
+
+class _Reader:
+    """A byte stream read a chunk at a time, for `stream_array`."""
+
+    def __init__(self, stream: Any, chunk: int) -> None:
+        self.stream, self.chunk = stream, chunk
+        self.buf, self.pos, self.eof = b"", 0, False
+
+    def _more(self) -> bool:
+        more = self.stream.read(max(self.chunk, len(self.buf) - self.pos))
+        self.buf, self.pos, self.eof = self.buf[self.pos:] + more, 0, not more
+        return bool(more)
+
+    def next_byte(self) -> bytes:
+        """The next byte that is not JSON whitespace, without consuming an opening
+        brace (b"" at the end of the file)."""
+        while (pos := _SPACE.match(self.buf, self.pos).end()) == len(self.buf):
+            self.pos = pos
+            if not self._more():
+                return b""
+        self.pos = pos if self.buf[pos:pos + 1] == b"{" else pos + 1
+        return self.buf[pos:pos + 1]
+
+    def run_end(self) -> int | None:
+        """Where the last whole top-level object from here ends, reading on until one
+        is whole; None when the file ends first."""
+        while (end := _run_end(self.buf, self.pos)) is None:
+            if not self._more():
+                return None
+        return end
+
+    def take(self, end: int) -> bytes:
+        taken, self.pos = self.buf[self.pos:end], end
+        return taken
+
+    def at_end(self) -> bool:
+        """Whether only whitespace is left."""
+        return self.next_byte() == b""
+
+
+def _run_end(buf: bytes, start: int) -> int | None:
+    """Where the last whole top-level object of `buf[start:]` ends (`buf[start]` opens
+    one), by counting braces back from the end; None when no object is whole yet."""
+    upto = len(buf)
+    opens, closes = buf.count(b"{", start, upto), buf.count(b"}", start, upto)
+    search_end = upto
+    while (close := buf.rfind(b"}", start, search_end)) != -1:
+        opens -= buf.count(b"{", close + 1, upto)
+        closes -= buf.count(b"}", close + 1, upto)
+        upto = close + 1
+        if opens == closes:
+            return upto
+        search_end = close
+    return None
 
 
 def _shape_problem(path: Path, raw: bytes, limit: int) -> Found | None:

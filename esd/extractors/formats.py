@@ -18,10 +18,6 @@ import re
 from datetime import timedelta
 from typing import NamedTuple
 
-import srt
-import webvtt
-from webvtt.errors import MalformedCaptionError, MalformedFileError
-
 TIMESTAMP = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # A speaker line: [timestamp] one to five capitalised words [(title)] ":" words. A colon
 # followed by a digit is a time ("Call 2:30"), not a speaker's colon.
@@ -29,16 +25,19 @@ _HEAD = re.compile(
     rf"^[ \t]*(?:\[(?P<ts1>{TIMESTAMP})\][ \t]*|(?P<ts2>{TIMESTAMP})[ \t]+)?"
     r"(?P<name>[^\s:()\[\]<>][^:()\[\]<>\n]*?)[ \t]*"
     r"(?:\((?P<title>[^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?(?P<rest>.*)$", re.MULTILINE)
-# The same speaker lines for `re.split`, the whole candidate line's head captured and no
-# further: the text between two matches is one segment's words (the rest of the line and
-# its continuation lines). The name is greedy: it cannot cross "(" or ":", so a match
-# differs from `_HEAD`'s only by trailing blanks in the name, which `_name` drops
-# (backtracking a lazy name character by character made `_HEAD` the costliest step of a
-# week's parse).
+# The same speaker lines for `re.split`, each with the line break before it (the text
+# is split with a line break put in front): the whole candidate line's head captured
+# and no further, so the text between two matches is one segment's words (the rest of
+# the line and its continuation lines, without the last line break). The name is
+# greedy: it cannot cross "(" or ":", so a match differs from `_HEAD`'s only by
+# trailing blanks in the name, which `_name` drops (backtracking a lazy name character
+# by character made `_HEAD` the costliest step of a week's parse). The leading line
+# break is a literal `re` skips ahead to; `^` in MULTILINE mode is tried at every
+# character, and took twice as long (issue 16).
 _SPLIT = re.compile(
-    rf"^([ \t]*(?:\[({TIMESTAMP})\][ \t]*|({TIMESTAMP})[ \t]+)?"
+    rf"\n([ \t]*(?:\[({TIMESTAMP})\][ \t]*|({TIMESTAMP})[ \t]+)?"
     r"([^\s:()\[\]<>][^:()\[\]<>\n]*)"
-    r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)", re.MULTILINE)
+    r"(?:\(([^()\n]*)\)[ \t]*)?:(?!\d)[ \t]?)")
 _LEAD_TS = re.compile(rf"^[ \t]*\[(?P<ts>{TIMESTAMP})\][ \t]*", re.MULTILINE)
 # Line breaks other than "\n" that str.splitlines also splits at.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -116,7 +115,35 @@ def to_ms(stamp: str) -> int:
     return seconds * 1000 + (int(frac.ljust(3, "0")[:3]) if frac else 0)
 
 
+class Speech(NamedTuple):
+    """A transcript's segments as columns (`read_speech`): a week's pass over every call
+    needs a few of them as segments, and all of their speakers."""
+
+    texts: list[str]
+    labels: list[str | None]
+    starts: list[int | None]
+    titles: list[str | None]
+
+    def segments(self) -> list[Segment]:
+        new = tuple.__new__  # a long call has thousands of lines: skip the NamedTuple frame
+        return [new(Segment, row) for row in zip(*self, strict=True)]
+
+
+def read_speech(text: str, known: frozenset[str] = frozenset()) -> Speech:
+    """`read_segments(text, known)` as columns."""
+    body = text.lstrip("\ufeff")
+    if body.lstrip().startswith("WEBVTT") or _SRT_START.match(body):
+        segments = read_segments(text, known)
+        return Speech(*(list(column) for column in zip(*segments, strict=True))) \
+            if segments else Speech([], [], [], [])
+    return _columns(body, known)
+
+
 def _lines(text: str, known: frozenset[str]) -> list[Segment]:
+    return _columns(text, known).segments()
+
+
+def _columns(text: str, known: frozenset[str]) -> Speech:
     """Plain `Name:` lines. One split of the whole text at the candidate speaker lines;
     the text between two speaker lines continues the first (without leading timestamps),
     and a candidate line whose name fails the line rule continues the one before."""
@@ -125,37 +152,46 @@ def _lines(text: str, known: frozenset[str]) -> list[Segment]:
         text = "\n".join(text.splitlines())  # the lines str.splitlines would give
     names: dict[str, str | None] = {}
     # The preamble, then per candidate line: its head, ts1, ts2, name, title, and the
-    # words up to the next candidate line.
-    parts = _SPLIT.split(text)
+    # words up to the next candidate line (each without the line break that ends them:
+    # a candidate line that does not name a speaker puts it back).
+    parts = _SPLIT.split("\n" + text)
     preamble = parts[0]
-    rows = zip(parts[2::6], parts[3::6], parts[4::6], parts[5::6], parts[6::6], strict=True)
-    if not all([_name(raw, known, False, names) for raw in set(parts[4::6])]):
-        kept: list[tuple[str, str, str, str, str]] = []
-        for head, ts1, ts2, name, title, words in zip(*(parts[i::6] for i in range(1, 7)),
-                                                      strict=True):
+    ts1s, ts2s, raw, titles, words = (parts[i::6] for i in range(2, 7))
+    if not all([_name(name, known, False, names) for name in set(raw)]):
+        kept: list[list[str]] = []
+        for head, ts1, ts2, name, title, said in zip(*(parts[i::6] for i in range(1, 7)),
+                                                     strict=True):
             if names[name] is not None:
-                kept.append((ts1, ts2, name, title, words))
+                kept.append([ts1, ts2, name, title, said])
             elif kept:
-                kept[-1] = (*kept[-1][:4], kept[-1][4] + head + words)
+                kept[-1][4] += "\n" + head + said
             else:
-                preamble += head + words
-        rows = iter(kept)
-    out: list[Segment] = []
-    new = tuple.__new__  # a long call has thousands of lines: skip the NamedTuple frame
-    for ts1, ts2, name, title, words in rows:
-        if "[" in words:  # leading timestamps of continuation lines (not of this line)
-            line, nl, more = words.partition("\n")
-            words = line + _LEAD_TS.sub("", nl + more)
-        stamp = ts1 or ts2
-        out.append(new(Segment, (words.rstrip("\n"), names[name],
-                                 to_ms(stamp) if stamp else None,
-                                 " ".join(title.split()) or None if title is not None
-                                 else None)))
+                preamble += "\n" + head + said
+        ts1s, ts2s, raw, titles, words = (list(c) for c in zip(*kept, strict=True)) \
+            if kept else ([], [], [], [], [])
+    # Leading timestamps of continuation lines (not of the speaker line) go.
+    texts = [(said if "[" not in said else _no_lead_stamps(said)).rstrip("\n")
+             for said in words]
+    labels = [names[name] for name in raw]
+    starts = [to_ms(a or b) if a or b else None for a, b in zip(ts1s, ts2s, strict=True)] \
+        if any(ts1s) or any(ts2s) else [None] * len(texts)
+    titles = [" ".join(t.split()) or None if t is not None else None for t in titles] \
+        if any(t is not None for t in titles) else [None] * len(texts)
     preamble = preamble.strip("\n")
-    return ([Segment(preamble)] if preamble.strip() else []) + out
+    if preamble.strip():
+        return Speech([preamble, *texts], [None, *labels], [None, *starts], [None, *titles])
+    return Speech(texts, labels, starts, titles)
+
+
+def _no_lead_stamps(said: str) -> str:
+    line, nl, more = said.partition("\n")
+    return line + _LEAD_TS.sub("", nl + more)
 
 
 def _vtt(text: str, known: frozenset[str]) -> list[Segment]:
+    import webvtt  # imported by the few runs that read a WebVTT export
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
     try:
         captions = webvtt.from_string(text, strict=True)
     except (MalformedFileError, MalformedCaptionError) as exc:
@@ -167,6 +203,8 @@ def _vtt(text: str, known: frozenset[str]) -> list[Segment]:
 
 
 def _srt(text: str, known: frozenset[str]) -> list[Segment]:
+    import srt  # imported by the few runs that read an SRT export
+
     out: list[Segment] = []
     for sub in srt.parse(text, ignore_errors=True):
         out.extend(_cue(sub.content.splitlines(), _ms(sub.start), known))

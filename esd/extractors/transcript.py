@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
 from esd.errors import InputError
-from esd.extractors.formats import TIMESTAMP, TranscriptFormatError, read_segments
+from esd.extractors.formats import (
+    TIMESTAMP,
+    TranscriptFormatError,
+    read_segments,
+    read_speech,
+)
 from esd.models import Attendee, Call, Ticket
 
 _LEAD_TS = re.compile(rf"^\s*(?:\[{TIMESTAMP}\]|{TIMESTAMP}(?=\s))\s*")
@@ -48,9 +53,10 @@ class Turn(NamedTuple):
 def turns(call: Call) -> list[Turn]:
     """The call's utterances, from `transcript` or `transcript_text` (contract §2),
     parsed once per call."""
-    if call._turns is None:
-        call._turns = _parse(call)
-    return call._turns
+    parsed = call._turns  # a private attribute: pydantic looks it up each time
+    if parsed is None:
+        parsed = call._turns = _parse(call)
+    return parsed
 
 
 def unparsed(calls: Iterable[Call]) -> list[Call]:
@@ -90,13 +96,80 @@ def _parse(call: Call) -> list[Turn]:
 
 def customer_turns(call: Call) -> list[Turn]:
     """Only what customer attendees said: coach and unknown speakers never count."""
-    return [t for t in turns(call) if t.speaker is not None and t.speaker.is_customer]
+    parsed = turns(call)
+    if isinstance(parsed, SlimTurns):
+        return list(parsed)  # it keeps customer turns only
+    return [t for t in parsed if t.speaker is not None and t.speaker.is_customer]
 
 
 def unattributed(call: Call) -> list[Turn]:
     """The call's non-empty utterances whose speaker matches no attendee (contract §2):
-    their words never count, and diagnostics, coverage and check report them."""
+    their words never count, and diagnostics, coverage and check report them. A slim
+    call keeps only their count (`unattributed_labels`)."""
+    if isinstance(call._turns, SlimTurns):
+        raise ValueError(f"call {call.call_id} is slim: it keeps no unattributed words")
     return [t for t in turns(call) if t.speaker is None and t.text.strip()]
+
+
+def unattributed_labels(call: Call) -> dict[str, int]:
+    """How many unattributed utterances (`unattributed`) each speaker label has, in the
+    order they first speak; speech before any label is `NO_SPEAKER`'s."""
+    parsed = call._turns
+    if isinstance(parsed, SlimTurns):
+        return parsed.unattributed
+    counts: dict[str, int] = {}
+    for t in unattributed(call):
+        label = t.label or NO_SPEAKER
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+class SlimTurns(list):
+    """The turns a slim call keeps (`slim`): only customer utterances `keep` chose, and
+    the count of unattributed utterances per speaker label."""
+
+    __slots__ = ("unattributed",)
+
+    def __init__(self, kept: Iterable[Turn], unattributed: dict[str, int]) -> None:
+        super().__init__(kept)
+        self.unattributed = unattributed
+
+
+def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
+    """`call` holding only what a rule-extractor run reads of it (issue 16: a 100,000-call
+    week does not fit in memory whole): the customer utterances whose index `keep`
+    returns, given every customer utterance's text, and the unattributed counts. The
+    transcript and the attendees are dropped (the kept turns hold their speakers), so a
+    slim call serves the pipeline's extraction and diagnostics, nothing else. A transcript that cannot be read stays as it is, for the
+    pipeline to report if the call is in its window. Changes `call` in place."""
+    speakers = Speakers(call.attendees)
+    if call.transcript is not None:
+        said = call.transcript
+        texts = [u.text for u in said]
+        labels: list[str | None] = [u.speaker for u in said]
+        starts = [u.start_ms for u in said]
+    elif call.transcript_text:
+        try:
+            texts, labels, starts, _ = read_speech(call.transcript_text, speakers.names)
+        except TranscriptFormatError:
+            return call
+    else:
+        texts, labels, starts = [], [], []
+    found = speakers.found(set(labels))
+    customers = [i for i, label in enumerate(labels)
+                 if (who := found[label]) is not None and who.is_customer]
+    counts: dict[str, int] = {}
+    if None in found.values():
+        for label, text in zip(labels, texts, strict=True):
+            if found[label] is None and text.strip():
+                counts[label or NO_SPEAKER] = counts.get(label or NO_SPEAKER, 0) + 1
+    chosen = sorted(keep([texts[i] for i in customers])) if customers else []
+    kept = [customers[i] for i in chosen]
+    # [] still says "a transcript"; the kept turns hold their speakers.
+    call.transcript, call.transcript_text, call.attendees = [], None, []
+    call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
+                             for i in kept), counts)
+    return call
 
 
 def ticket_id(ticket: Ticket) -> str:

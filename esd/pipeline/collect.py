@@ -3,11 +3,10 @@ the window, drop silent accounts, and measure call coverage."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from esd.extractors.transcript import NO_SPEAKER, unattributed
+from esd.extractors.transcript import unattributed_labels
 from esd.models import Account, Call, Portfolio, Ticket, UsageEvent, Window
 
 
@@ -70,7 +69,7 @@ def unattributed_speech(calls: Iterable[Call]) -> list[UnattributedCall]:
     """Every call with unattributed speech, in order, with its speakers."""
     out = []
     for i, call in enumerate(calls):
-        labels = Counter(t.label or NO_SPEAKER for t in unattributed(call))
+        labels = unattributed_labels(call)
         if labels:
-            out.append(UnattributedCall(i, call.call_id, call.account_id, dict(labels)))
+            out.append(UnattributedCall(i, call.call_id, call.account_id, labels))
     return out
