@@ -140,8 +140,9 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
     week does not fit in memory whole): the customer utterances whose index `keep`
     returns, given every customer utterance's text, and the unattributed counts. The
     transcript and the attendees are dropped (the kept turns hold their speakers), so a
-    slim call serves the pipeline's extraction and diagnostics, nothing else. A transcript that cannot be read stays as it is, for the
-    pipeline to report if the call is in its window. Changes `call` in place."""
+    slim call serves the pipeline's extraction and diagnostics, nothing else. A
+    transcript that cannot be read stays as it is, for the pipeline to report if the
+    call is in its window. Changes `call` in place."""
     speakers = Speakers(call.attendees)
     if call.transcript is not None:
         said = call.transcript
