@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, fake_fixture
+from fakes import slack as slack_fake
+from test_run import CSMS
 from test_workflows import ACTION_INPUTS, REQUIRED_INPUTS, TOOLS, _walk, node  # noqa: F401
 from typer.testing import CliRunner
 
@@ -87,7 +89,10 @@ def fill_in(references: Path) -> None:
         ("<FILL: today's date, YYYY-MM-DD>", DATE)])
 
 
-def test_init_check_fill_check_pilot(tmp_path, monkeypatch):
+slack = fake_fixture(lambda: slack_fake.FakeSlack(CSMS), scope="function")
+
+
+def test_init_check_fill_check_pilot(tmp_path, monkeypatch, slack):
     made = invoke("init", "team")
     assert made.exit_code == 0, made.output
     steps = made.output[made.output.index("Next steps:"):].splitlines()[1:]
@@ -128,6 +133,17 @@ def test_init_check_fill_check_pilot(tmp_path, monkeypatch):
     assert strong and {s["sku"] for s in strong} == {"enterprise-tier"}
     digests = "".join(p.read_text() for p in (team / "digests").glob("*.md"))
     assert "https://wiki.acme.internal/sso" in digests
+
+    # The pilot week for real: one CSM, against Slack (the fake, over HTTP); the others
+    # get nothing and stay undelivered for the full run.
+    pilot_csm = CSMS[0]
+    real = CliRunner().invoke(app, [
+        "run", "--input-dir", str(PORTFOLIO), "--as-of", "2026-11-23", "--extractor",
+        "rules", "--only", pilot_csm, "--state", str(tmp_path / "state.db")],
+        env={"SLACK_BOT_TOKEN": slack_fake.TOKEN, "SLACK_API_URL": slack.url + "/api/"})
+    assert real.exit_code == 0, real.output
+    assert slack.messages_to(pilot_csm)
+    assert not any(slack.messages_to(email) for email in CSMS[1:])
 
 
 def test_the_lists_with_defaults_are_written_out_as_esd_reads_them(tmp_path):
