@@ -20,7 +20,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("esd.connectors", "esd.segment", "esd.pipeline", "esd.outcomes"),
     ("esd.extractors",),
     ("esd.references", "esd.state"),
-    ("esd.models", "esd.text", "esd.format", "esd.redact", "esd.config", "esd.defaults"),
+    ("esd.models", "esd.text", "esd.format", "esd.redact", "esd.config", "esd.defaults",
+     "esd.cache"),
     ("esd.retry", "esd.paging"),
     ("esd.errors",),
 ]

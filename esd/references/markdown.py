@@ -7,14 +7,17 @@ and precise about where a problem is: every block carries its 1-based line.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from markdown_it import MarkdownIt
-
-_MD = MarkdownIt("commonmark").enable("table")
+from esd import cache
 
 BlockKind = Literal["heading", "para", "item", "row"]
 
@@ -36,10 +39,54 @@ class Section:
     body: list[Block] = field(default_factory=list)
 
 
+@functools.cache
+def _markdown():
+    """markdown-it, blocks only: each inline token's `content` is its raw text, which is
+    all the parsers read, so the core "inline" rule (parsing emphasis, code spans and
+    links into children) is off; it was more than half of the parse
+    (tests/test_markdown_blocks.py). Imported on a cache miss only."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").disable("inline")
+
+
+@functools.cache
+def _parser_key() -> bytes:
+    """What the blocks of a text depend on besides the text: this module's code and the
+    installed markdown-it (its place, size and time: a reinstall changes them)."""
+    spec = importlib.util.find_spec("markdown_it")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    stamp = f"{origin}:{origin.stat().st_size}:{origin.stat().st_mtime_ns}" if origin else ""
+    return hashlib.sha256(Path(__file__).read_bytes() + stamp.encode()).digest()
+
+
 def parse_blocks(text: str) -> list[Block]:
-    """Headings, paragraphs, list items and table rows, in document order."""
+    """Headings, paragraphs, list items and table rows, in document order. A text parsed
+    before comes from esd's cache (esd.cache): the reference files change rarely."""
     # markdown-it breaks lines at \r\n, \r and \n: normalise so lines match an editor's.
-    tokens = _MD.parse(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    name = "blocks-" + hashlib.sha256(_parser_key() + text.encode("utf-8", "surrogatepass")
+                                      ).hexdigest() + ".json"
+    if (stored := _load(cache.read(name))) is not None:
+        return stored
+    blocks = _parse(text)
+    cache.write(name, json.dumps([[b.kind, b.line, b.text, b.level, b.cells, b.header]
+                                  for b in blocks]).encode())
+    return blocks
+
+
+def _load(data: bytes | None) -> list[Block] | None:
+    if data is None:
+        return None
+    try:
+        return [Block(kind, line, text, level, tuple(cells), header)
+                for kind, line, text, level, cells, header in json.loads(data)]
+    except (ValueError, TypeError):  # not what `parse_blocks` writes: parse again
+        return None
+
+
+def _parse(text: str) -> list[Block]:
+    tokens = _markdown().parse(text)
     blocks: list[Block] = []
     depth = 0
     in_thead = False
