@@ -173,3 +173,37 @@ def test_sentence_splitting_reads_only_the_word_before_each_full_stop():
     assert len(spans) == 4000 + 3
     assert text[spans[-3][0]:spans[-3][1]].strip() == "Ask Dr. Brooks."
     assert text[spans[-2][0]:spans[-2][1]].strip() == "It is xxxxxxxxxxxxxxxxxxxxxxxxxapprox."
+
+
+def test_lazy_pattern_compiles_on_first_use_only() -> None:
+    import copy
+    import pickle
+    import re
+
+    from esd.text import LazyPattern
+
+    lazy = LazyPattern(r"(?<!\w)sso(?!\w)")
+    assert "search" not in vars(lazy)
+    assert copy.copy(lazy).source == lazy.source  # copy and pickle see no pattern
+    assert pickle.loads(pickle.dumps(lazy)).source == lazy.source
+    assert "search" not in vars(lazy)
+    assert lazy.search("we need sso now").group(0) == "sso"
+    assert "search" in vars(lazy) and "finditer" in vars(lazy)  # compiled once, kept
+    assert [m.span() for m in lazy.finditer("sso, sso")] == [(0, 3), (5, 8)]
+    assert lazy.pattern == r"(?<!\w)sso(?!\w)"
+    assert LazyPattern("(").source == "("  # a bad pattern fails only when used
+    with pytest.raises(re.error):
+        LazyPattern("(").search("x")
+
+
+def test_rule_extractor_compiles_only_what_a_week_needs(refs) -> None:
+    extractor = RuleExtractor(refs.taxonomy)
+    triggers = extractor.index.triggers
+    assert not any("search" in vars(t.pattern) for t in triggers)
+    call = said((CSM, "How is the team?"),
+                (DANA, "We need SAML single sign-on before the audit. Lunch was great."))
+    mentions = extractor.extract([extractor.slim(call)], [])
+    assert [m.sku for m in mentions] == ["enterprise-tier"]
+    assert mentions[0].phrase
+    compiled = [t for t in triggers if "search" in vars(t.pattern)]
+    assert 0 < len(compiled) < len(triggers) / 4

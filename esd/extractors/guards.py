@@ -21,6 +21,7 @@ from esd.references.phrases import (
     effective,
 )
 from esd.references.schema import Phrase, Taxonomy
+from esd.text import LazyPattern
 
 WINDOW = 5  # words between a cue and the match: at most WINDOW - 1
 _CLAUSE_END = re.compile(r"[,;]|(?<!\w)(?:but|however|although)(?!\w)")
@@ -31,9 +32,9 @@ _DOUBLE = re.compile(r"(?<!\w)(?:not|cannot|never|no)(?!\w)")
 _ANSWER_NO = re.compile(r"^\W*(?:no|nope|not really)(?!\w)")
 
 
-def _compile(sources: Iterable[str]) -> re.Pattern[str] | None:
+def _compile(sources: Iterable[str]) -> LazyPattern | None:
     unique = sorted(set(sources))
-    return re.compile("|".join(f"(?:{s})" for s in unique)) if unique else None
+    return LazyPattern("|".join(f"(?:{s})" for s in unique)) if unique else None
 
 
 class ConditionalGuard:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from esd.references.schema import Phrase
-from esd.text import fold
+from esd.text import LazyPattern, fold
 
 try:  # one pass over a call for every key word (a pyproject dependency)
     from ahocorasick_rs import AhoCorasick
@@ -115,9 +115,10 @@ def anchor_groups(phrase: Phrase) -> list[set[str]] | None:
     return sorted(groups, key=lambda g: -min(map(len, g)))
 
 
-def compile_any(phrases: Iterable[Phrase]) -> re.Pattern[str] | None:
+def compile_any(phrases: Iterable[Phrase]) -> LazyPattern | None:
+    """One pattern matching any of `phrases` (compiled when first used)."""
     sources = sorted({phrase_pattern(p) for p in phrases})
-    return re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
+    return LazyPattern("|".join(f"(?:{s})" for s in sources)) if sources else None
 
 
 # Anchor words too common for the automaton (see TriggerIndex.__init__).
@@ -145,7 +146,7 @@ class Trigger(NamedTuple):
 
     sku: str
     text: str  # as written in the taxonomy
-    pattern: re.Pattern[str]  # literal-first, over folded text
+    pattern: LazyPattern  # literal-first, over folded text
     groups: tuple[tuple[str, ...], ...]  # anchor groups, the key group first; () for none
 
 
@@ -159,7 +160,7 @@ class TriggerIndex:
         for sku, phrase in triggers:
             groups = anchor_groups(phrase)
             index = len(self.triggers)
-            self.triggers.append(Trigger(sku, phrase.text, re.compile(literal_first(phrase)),
+            self.triggers.append(Trigger(sku, phrase.text, LazyPattern(literal_first(phrase)),
                                          tuple(tuple(sorted(g)) for g in groups or ())))
             if groups is None:
                 self._always.append(index)

@@ -10,7 +10,6 @@ conditional guard (contract §5.3; the guards live in `guards.py`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from esd.extractors.base import Progress
@@ -26,7 +25,7 @@ from esd.extractors.matcher import (
 from esd.extractors.transcript import Turn, customer_turns, slim, ticket_id
 from esd.models import Call, Mention, Ticket
 from esd.references.schema import Taxonomy
-from esd.text import fold, sentence_spans
+from esd.text import LazyPattern, fold, sentence_spans
 
 __all__ = ["RuleExtractor", "anchor_groups", "compile_any", "conditional_pattern",
            "phrase_pattern"]
@@ -54,7 +53,7 @@ class RuleExtractor:
         ]
         # Which taxonomy phrase a trigger match is (esd report counts by phrase): looked
         # up only on a hit, so the scan itself keeps one pattern per SKU.
-        self._phrases = {sku.id: [(re.compile(phrase_pattern(p)), p.text)
+        self._phrases = {sku.id: [(LazyPattern(phrase_pattern(p)), p.text)
                                   for p in sku.call_triggers] for sku in taxonomy.skus}
         self._conditional = conditional_pattern(taxonomy)
         self._negation = NegationGuard(taxonomy, phrase_pattern)
@@ -129,8 +128,8 @@ class RuleExtractor:
         return next((text for pattern, text in self._phrases.get(sku_id, ())
                      if pattern.fullmatch(matched)), None)
 
-    def _verdict(self, folded: str, triggers: re.Pattern[str],
-                 negatives: re.Pattern[str] | None, denied: bool):
+    def _verdict(self, folded: str, triggers: LazyPattern,
+                 negatives: LazyPattern | None, denied: bool):
         """(trigger match, reason) of a SKU in one sentence, reasons in the contract's
         order; the first match the negation guard leaves standing, else the first."""
         matches = list(triggers.finditer(folded))
