@@ -27,11 +27,6 @@ STEPS = (10_000_000, 5_000_000, 2_500_000, 1_000_000, 500_000, 250_000, 100_000,
 MAX_CANDIDATES = 400
 
 
-def distance(value: float, target: tuple[float, float]) -> float:
-    low, high = target
-    return 0.0 if low <= value <= high else min(abs(value - low), abs(value - high))
-
-
 def _multiple(low: float, high: float) -> float | None:
     for step in STEPS:
         x = (math.floor(low / step) + 1) * step
@@ -76,11 +71,6 @@ def calibrate(arrs: Sequence[float], tiers: Sequence[TierSpec]) -> list[float]:
         breaks = sorted({breaks[round(i * step)] for i in range(MAX_CANDIDATES)})
     specs = sorted(tiers, key=lambda t: t.tier)
 
-    def penalty(spec: TierSpec, start: int, end: int) -> float:
-        accounts = (end - start) / n * 100 if n else 0.0
-        share = (prefix[end] - prefix[start]) / total * 100 if total else accounts
-        return distance(accounts, spec.share_accounts) + distance(share, spec.share_arr)
-
     # best[e] = (cost, ends so far) of the tiers placed so far, the last ending at e.
     best: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
     for index, spec in enumerate(specs):
@@ -91,13 +81,11 @@ def calibrate(arrs: Sequence[float], tiers: Sequence[TierSpec]) -> list[float]:
         else:
             options = breaks
         step_best: dict[int, tuple[float, tuple[int, ...]]] = {}
+        starts = sorted(best.items(), key=lambda item: item[1])  # cheapest first
         for end in options:
-            for start, (cost, path) in best.items():
-                if start > end:
-                    continue
-                candidate = (cost + penalty(spec, start, end), (*path, end))
-                if end not in step_best or candidate < step_best[end]:
-                    step_best[end] = candidate
+            kept = _cheapest(starts, end, spec, prefix, total)
+            if kept is not None:
+                step_best[end] = kept
         best = step_best or {n: (math.inf, (*next(iter(best.values()))[1], n))}
     ends = min(best.values())[1]
 
@@ -113,6 +101,37 @@ def calibrate(arrs: Sequence[float], tiers: Sequence[TierSpec]) -> list[float]:
     for i in range(1, len(cuts)):
         cuts[i] = min(cuts[i], cuts[i - 1])
     return cuts
+
+
+def _cheapest(starts: list[tuple[int, tuple[float, tuple[int, ...]]]], end: int,
+              spec: TierSpec, prefix: list[float], total: float,
+              ) -> tuple[float, tuple[int, ...]] | None:
+    """The cheapest (cost, ends) that places tier `spec` up to account `end`, over
+    `starts` (cheapest first). The cost of a tier is the distance of its share of
+    accounts and of ARR (`total`) to the targets, 0 inside them, written out inline:
+    this loop is most of a small week's tier placement (issue 16). A tier's cost is
+    never negative, so once a start alone costs more than the best found, so do all
+    after it. Of equal costs the smaller ends win, as tuple order has it, so the result
+    never depends on the candidates' order."""
+    n = len(prefix) - 1
+    low_a, high_a = spec.share_accounts
+    low_s, high_s = spec.share_arr
+    at_end = prefix[end]
+    kept: tuple[float, tuple[int, ...]] | None = None
+    for start, (cost, path) in starts:
+        if kept is not None and cost > kept[0]:
+            break
+        if start > end:
+            continue
+        accounts = (end - start) / n * 100 if n else 0.0
+        share = (at_end - prefix[start]) / total * 100 if total else accounts
+        cost += ((0.0 if low_a <= accounts <= high_a
+                  else min(abs(accounts - low_a), abs(accounts - high_a)))
+                 + (0.0 if low_s <= share <= high_s
+                    else min(abs(share - low_s), abs(share - high_s))))
+        if kept is None or cost < kept[0] or (cost == kept[0] and (*path, end) < kept[1]):
+            kept = (cost, (*path, end))
+    return kept
 
 
 def tier_of(arr: float, cuts: Sequence[float]) -> int:
