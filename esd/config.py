@@ -13,7 +13,6 @@ came from an environment variable).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -43,6 +42,8 @@ def load_toml(path: Path | None) -> dict[str, Any]:
     resolved against its folder."""
     if path is None or not path.is_file():
         return {}
+    import tomllib  # only when there is a file
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -269,7 +269,7 @@ def test_history_json_is_the_contract_list_newest_first(store):
 
 
 def test_history_table_fits_80_columns(store, monkeypatch):
-    monkeypatch.setattr(out_console, "width", 80)
+    monkeypatch.setattr(out_console.console, "width", 80)
     done = esd("history", "--state", store)
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()

@@ -8,17 +8,42 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from esd.errors import EsdError
 
 if TYPE_CHECKING:  # the printers only read these results; the use cases load lazily
+    from rich.console import Console
+
     from esd.app.coverage import CoverageReport
     from esd.app.digest import DigestResult
 
-out_console = Console(highlight=False, markup=False)  # data, never markup
-err_console = Console(stderr=True, highlight=False)
+
+class LazyConsole:
+    """A rich Console, made (and rich imported) when first used: a quiet run prints
+    nothing and never loads rich (issue 16: start-up). Reading attributes
+    go to the console; settings are made on `.console`."""
+
+    def __init__(self, **options) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            object.__setattr__(self, "_console", Console(**self._options))
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"set {name} on .console, the rich Console itself")
+
+
+out_console = LazyConsole(highlight=False, markup=False)  # data, never markup
+err_console = LazyConsole(stderr=True, highlight=False)
 
 
 def fail(exc: EsdError) -> NoReturn:
@@ -28,6 +53,8 @@ def fail(exc: EsdError) -> NoReturn:
 
 
 def error(message: str) -> None:
+    from rich.markup import escape
+
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
@@ -50,7 +77,8 @@ class ProgressBar:
         )
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=err_console, transient=True)
+                            TimeElapsedColumn(), console=err_console.console,
+                            transient=True)
         self.task = self.bar.add_task("reading", total=None)
 
     def reading(self, source: str) -> None:

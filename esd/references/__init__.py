@@ -28,10 +28,14 @@ def parse_references(directory: Path) -> tuple[References | None, list[Problem]]
     if missing:
         return None, [Problem(file=str(directory / name), line=0, message="file not found")
                       for name in missing]
-    taxonomy, p1 = parse_taxonomy(directory / TAXONOMY)
-    baselines, p2 = parse_baselines(directory / BASELINES)
-    actions, p3 = parse_actions(directory / ACTIONS)
-    taxonomy.last_commit = last_commit(directory / TAXONOMY)
+    git = _start_last_commit(directory / TAXONOMY)  # git runs while the files are parsed
+    try:
+        taxonomy, p1 = parse_taxonomy(directory / TAXONOMY)
+        baselines, p2 = parse_baselines(directory / BASELINES)
+        actions, p3 = parse_actions(directory / ACTIONS)
+    finally:
+        taxonomy_commit = _last_commit(git)
+    taxonomy.last_commit = taxonomy_commit
     refs = References(directory=directory, taxonomy=taxonomy, baselines=baselines,
                       actions=actions)
     p4: list[Problem] = []
@@ -64,13 +68,27 @@ def load_references(directory: Path, segmentation_required: bool = True) -> Refe
 
 def last_commit(path: Path) -> datetime | None:
     """When git last committed `path`, or None outside a repository or without git."""
+    return _last_commit(_start_last_commit(path))
+
+
+def _start_last_commit(path: Path) -> subprocess.Popen[str] | None:
     try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%cI", "--", path.name],
-            cwd=path.parent, capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+        return subprocess.Popen(["git", "log", "-1", "--format=%cI", "--", path.name],
+                                cwd=path.parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+    except OSError:
         return None
-    if not out:
+
+
+def _last_commit(git: subprocess.Popen[str] | None) -> datetime | None:
+    if git is None:
+        return None
+    try:
+        out = git.communicate(timeout=10)[0].strip()
+    except subprocess.SubprocessError:
+        git.kill()
+        git.communicate()
+        return None
+    if git.returncode != 0 or not out:
         return None
     return datetime.fromisoformat(out).astimezone(UTC)

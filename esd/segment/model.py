@@ -6,12 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 Potential = Literal["HIGH", "MEDIUM", "LOW"]
 
 
-class TierCut(BaseModel):
+class _Built(BaseModel):
+    """Built on first use: `esd dry-run` imports the segment package for tiers and
+    health bands and never makes these (issue 16: start-up)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class TierCut(_Built):
     """One tier's ARR range and what it holds, next to the seed's targets."""
 
     tier: int
@@ -35,7 +42,7 @@ class TierCut(BaseModel):
     motion_fit: str | None = None  # "as recommended", "heavier ...", "lighter ..."
 
 
-class AccountSegment(BaseModel):
+class AccountSegment(_Built):
     account_id: str
     name: str
     arr: float
@@ -58,7 +65,7 @@ class AccountSegment(BaseModel):
     mover_to: int | None = None  # the tier it should move to
 
 
-class TierAllocation(BaseModel):
+class TierAllocation(_Built):
     """Seed step 5: CSMs assigned to a tier and the resulting load against targets."""
 
     tier: int
@@ -86,7 +93,7 @@ class TierAllocation(BaseModel):
         return None if self.needed is None else self.needed - self.csms
 
 
-class CsmBook(BaseModel):
+class CsmBook(_Built):
     """One CSM's actual book (owner_email in accounts.json)."""
 
     owner_email: str
@@ -98,7 +105,7 @@ class CsmBook(BaseModel):
     note: str | None = None
 
 
-class Mover(BaseModel):
+class Mover(_Built):
     account_id: str
     name: str
     from_tier: int
@@ -108,7 +115,7 @@ class Mover(BaseModel):
     detail: str
 
 
-class SegmentationResult(BaseModel):
+class SegmentationResult(_Built):
     as_of: datetime
     quarter: str  # e.g. 2026-Q4
     config_path: str | None  # the 4-segmentation.md used, or None for the seed's defaults
