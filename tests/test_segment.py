@@ -313,7 +313,7 @@ def test_a_signal_seen_earlier_in_the_quarter_keeps_a_quiet_tier_1_account(tmp_p
     from builders import write_portfolio
 
     from esd.connectors.files import load_portfolio
-    from esd.segment import segment
+    from esd.segment.build import segment
 
     portfolio = load_portfolio(write_portfolio(tmp_path / "in", [
         account_record("big", arr=900_000.0),
@@ -338,7 +338,7 @@ def test_a_run_on_the_first_day_of_a_quarter_reports_the_quarter_its_week_was_in
     from builders import write_portfolio
 
     from esd.connectors.files import load_portfolio
-    from esd.segment import segment
+    from esd.segment.build import segment
 
     portfolio = load_portfolio(write_portfolio(tmp_path / "in", [account_record("a1")]))
     monday = datetime(2026, 10, 1, tzinfo=UTC)

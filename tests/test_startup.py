@@ -1,6 +1,7 @@
 """Start-up (issue 16): a command imports only what it needs. A quiet dry-run of the
-demo never loads rich, the live connectors' HTTP stack, SQL, the Claude SDK or the
-transcript-format libraries; a dry-run on a terminal does load rich, to print."""
+demo never loads rich, the live connectors' HTTP stack, SQL, the state store, the
+Slack ledger, the segmentation model, the Claude SDK or the transcript-format
+libraries; a dry-run on a terminal does load rich, to print."""
 
 import json
 import subprocess
@@ -10,7 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "portfolio"
 NEVER = {"rich", "httpx", "sqlalchemy", "anthropic", "slack_sdk", "duckdb", "psycopg",
-         "webvtt", "srt"}
+         "webvtt", "srt", "sqlite3", "dotenv", "tomllib"}
+NEVER_ESD = {"esd.state", "esd.delivery.ledger", "esd.delivery.slack", "esd.segment.model",
+             "esd.connectors.live", "esd.extractors.claude"}
 
 PROBE = """
 import json, sys
@@ -39,6 +42,7 @@ def test_quiet_dry_run_loads_only_what_it_needs(tmp_path):
     assert (tmp_path / "out" / "run.json").is_file()
     tops = {m.split(".")[0] for m in modules}
     assert not tops & NEVER
+    assert not modules & NEVER_ESD
     assert {"esd.pipeline", "jinja2", "pydantic"} <= modules | tops
 
 

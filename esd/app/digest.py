@@ -10,22 +10,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esd.app import signals
 from esd.app.audience import EVERYONE, Audience
 from esd.app.inputs import display_path, extractor_for, load_inputs
 from esd.app.settings import Settings
 from esd.delivery.folder import write_atomically
-from esd.delivery.ledger import (
-    Messenger,
-    Outcome,
-    deliver,
-    deliver_previews,
-    missed_error,
-    write_fallback,
-)
-from esd.delivery.reactions import ReactionsRead, read_outcomes
-from esd.delivery.runlock import RunLock
 from esd.errors import DeliveryError
 from esd.extractors.base import Extractor, Progress
 from esd.format import digest_filename
@@ -36,9 +27,11 @@ from esd.references.schema import References
 from esd.render.digest import default_templates, preview_banner, render_digests, run_json
 from esd.render.links import call_urls
 from esd.segment import labels as segment_labels
-from esd.segment import segment as build_segment
-from esd.segment import snapshot_rows
-from esd.state import State
+
+if TYPE_CHECKING:  # esd run's: a dry run never loads the ledger, Slack or the state store
+    from esd.delivery.ledger import Messenger, Outcome
+    from esd.delivery.reactions import ReactionsRead
+    from esd.state import State
 
 
 @dataclass
@@ -82,6 +75,7 @@ def run_weekly(settings: Settings, state_target: str | None, fallback: Path,
     """esd run: Slack from the environment and esd.toml (a missing token stops here,
     before the state store is opened), the state store at `state_target`, then `run`."""
     from esd.delivery.slack import SlackDelivery
+    from esd.state import State
 
     messenger = SlackDelivery.from_env(settings.env, settings.toml)
     table = signals.target(settings, signals_table, writes=True)
@@ -109,6 +103,10 @@ def run(settings: Settings, state: State, messenger: Messenger, fallback: Path,
     With `audience.preview_to`, the digests go to that reviewer instead (see
     `preview`): no reaction is read, and neither the run, the signals table nor a
     delivery is recorded."""
+    from esd.delivery.ledger import deliver, missed_error, write_fallback
+    from esd.delivery.reactions import read_outcomes
+    from esd.delivery.runlock import RunLock
+
     with RunLock(state) as lock:
         reactions = None
         if audience.preview_to is None:
@@ -145,6 +143,8 @@ def preview(result: RunResult, files: dict[str, str], state: State, messenger: M
     reviewer, exactly once per window (esd.delivery.ledger.deliver_previews). A preview
     that could not be sent exits 4 naming it; nothing goes to the fallback folder, which
     holds real digests for a human to forward."""
+    from esd.delivery.ledger import deliver_previews
+
     reviewer = audience.preview_to or ""
     marked = dict(files)
     for digest in result.digests:
@@ -193,6 +193,9 @@ def record_quarter(state: State, portfolio: Portfolio, refs: References,
                    result: RunResult) -> None:
     """Every weekly run joins this quarter's segment snapshot, so "no expansion signal
     for four quarters" (esd segment) counts the signals of every week, not one."""
+    from esd.segment.build import segment as build_segment
+    from esd.segment.build import snapshot_rows
+
     model = build_segment(portfolio, refs.segmentation, as_of=result.as_of,
                           signals=result.signals, counted_usage=result.counted_usage)
     state.record_snapshots(model.quarter, result.as_of, snapshot_rows(model))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
@@ -15,8 +16,9 @@ from esd.extractors.rules import RuleExtractor
 from esd.models import Call, Portfolio
 from esd.references import load_references
 from esd.references.schema import References
-from esd.state import DEFAULT_PATH as DEFAULT_STATE
-from esd.state import State
+
+if TYPE_CHECKING:
+    from esd.state import State
 
 
 def live():
@@ -78,6 +80,8 @@ def extractor_for(settings: Settings, refs: References, state: State | None = No
         return
     from esd.extractors.claude.extractor import MemoryCache
     from esd.extractors.claude.factory import claude_extractor
+    from esd.state import DEFAULT_PATH as DEFAULT_STATE
+    from esd.state import State
 
     target = settings.env.get("ESD_STATE") or DEFAULT_STATE
     own = state is None and (create_state or "://" in target or Path(target).exists())

@@ -20,8 +20,8 @@ from esd.references.schema import References
 from esd.render.digest import default_templates
 from esd.render.segmentation import dumps, render_markdown
 from esd.render.segmentation_html import render_html
-from esd.segment import segment as build_segment
-from esd.segment import snapshot_rows
+from esd.segment.build import segment as build_segment
+from esd.segment.build import snapshot_rows
 from esd.segment.model import SegmentationResult
 from esd.segment.movers import Snapshot
 from esd.state import DEFAULT_PATH as DEFAULT_STATE
