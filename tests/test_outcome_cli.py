@@ -135,6 +135,8 @@ def test_unknown_id_exits_2_naming_it_and_pointing_to_history(store):
 @pytest.mark.parametrize("args, said", [
     ((SSO, "maybe"), "outcome 'maybe': choose converted, noise or no-conversation"),
     ((SSO, "converted", "--date", "11/25/2026"), "--date '11/25/2026': not a date"),
+    ((SSO, "converted", "--date", "2062-11-25", "--as-of", "2026-11-25"),
+     "--date 2062-11-25 is after today (2026-11-25, the as-of)"),
     (("abc", "converted"), "'abc' is not a signal id"),
     ((SSO,), "give a signal ID and its outcome"),
     ((SSO, "noise", "--import", "x.csv"), "--import records the rows of a file"),
@@ -144,6 +146,17 @@ def test_bad_arguments_exit_2_and_record_nothing(store, args, said):
     assert done.exit_code == 2
     assert said in done.stderr
     assert table(store) == []
+
+
+def test_a_date_one_day_ahead_of_utc_is_today_somewhere(store):
+    done = esd("outcome", SSO, "converted", "--date", "2026-11-26", "--as-of", "2026-11-25",
+               "--state", store)
+    assert done.exit_code == 0, done.output
+    assert latest(store)[SSO].on == date(2026, 11, 26)
+    later = esd("outcome", SSO, "converted", "--date", "2026-11-27", "--as-of", "2026-11-25",
+                "--state", store)
+    assert later.exit_code == 2
+    assert latest(store)[SSO].on == date(2026, 11, 26)
 
 
 def test_a_signal_never_delivered_is_recorded_with_a_note(store):
@@ -201,10 +214,13 @@ def test_bad_rows_are_each_named_and_nothing_is_recorded(store, tmp_path):
     before = table(store)
     path = write_csv(tmp_path, f"signal_id,outcome,date,note\n{UNKNOWN},converted,"
                      f"2026-11-24,\n{SSO},maybe,2026-11-24,\n{API},noise,24/11/2026,\n"
-                     f"{SEATS},converted,2026-11-25,a good row\n")
-    done = esd("outcome", "--import", path, "--state", store)
+                     f"{SEATS},converted,2026-11-25,a good row\n"
+                     f"{SEATS},converted,2062-11-25,a mistyped year\n")
+    done = esd("outcome", "--import", path, "--as-of", "2026-11-26", "--state", store)
     assert done.exit_code == 2
-    assert f"{path}: 3 problems, nothing recorded" in done.stderr
+    assert f"{path}: 4 problems, nothing recorded" in done.stderr
+    assert (f"{path}:6: date: 2062-11-25 is after today (2026-11-26, the as-of)"
+            in done.stderr)
     assert f"{path}:2: signal_id: signal {UNKNOWN}: no run recorded in" in done.stderr
     assert f"{path}:3: outcome: 'maybe' is not one of" in done.stderr
     assert f"{path}:4: date: '24/11/2026' is not a date: write YYYY-MM-DD" in done.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 from esd.app.outcome_csv import (
     CHOICES,
     Row,
+    future,
     is_signal_id,
     normalize_id,
     normalize_outcome,
@@ -79,6 +80,8 @@ def record(state_target: str | None, signal: str, outcome: str, as_of: datetime,
         day = parse_day(on)
         if day is None:
             raise InputError(f"--date {on!r}: not a date; write YYYY-MM-DD", field="--date")
+        if (late := future(day, as_of.date())) is not None:
+            raise InputError(f"--date {late}", field="--date")
     row = Row(sid, word, day, (note or "").strip() or None)
     state = State.open(state_target, create=False)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from esd.errors import InputError
@@ -53,6 +53,19 @@ def normalize_outcome(text: str) -> str | None:
     None for anything else."""
     word = "-".join(text.strip().lower().replace("_", " ").split())
     return word if word in OUTCOMES else None
+
+
+SLACK_DAYS = 1  # a team ahead of UTC writes its own today, a day after UTC's
+
+
+def future(day: date, today: date) -> str | None:
+    """Why an outcome dated `day` cannot be recorded on `today` (esd's clock, the as-of's
+    day): it has not happened yet, and a mistyped year would otherwise fall outside the
+    14 days after delivery and silently never count. None when it can."""
+    if day <= today + timedelta(days=SLACK_DAYS):
+        return None
+    return (f"{day.isoformat()} is after today ({today.isoformat()}, the as-of): an "
+            "outcome is recorded once it has happened")
 
 
 def parse_day(text: str) -> date | None:
@@ -173,6 +186,8 @@ def _row(header: list[str], cells: list[str], line: int, today: date, found: Csv
         found.problems.append((line, "date", f"{values['date']!r} is not a date: write "
                                "YYYY-MM-DD (ISO 8601; in a spreadsheet, format the column "
                                "as yyyy-mm-dd)"))
+    elif (late := future(day, today)) is not None:
+        found.problems.append((line, "date", late))
     if len(found.problems) == before and outcome and day:
         note = values.get("note", "").replace("\r\n", "\n").replace("\r", "\n").strip()
         found.rows.append(Row(sid, outcome, day, note or None, line))
