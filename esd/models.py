@@ -63,6 +63,38 @@ Delta = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_DELTA_PCT, le=MAX_DE
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+    # Where an input file held it: (file, record index, line or None for a .json
+    # array), set by esd.connectors.files on the calls and accounts, whose problems can
+    # surface after loading (a transcript parsed for the window, a segment esd segment
+    # does not know), so they are named as every bad input is; None for a live source.
+    _origin: tuple[str, int, int | None] | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> str | None:
+        """`FILE: record [i]` or `FILE: line n`, when the record came from an input file."""
+        if self._origin is None:
+            return None
+        path, index, line = self._origin
+        return f"{path}: line {line}" if line is not None else f"{path}: record [{index}]"
+
+    def __eq__(self, other: object) -> bool:
+        """Pydantic's equality (type, fields, extra and private values), except where the
+        record was read: a week pulled live equals the same week read from files."""
+        if not isinstance(other, Record):
+            return NotImplemented
+        if self._origin is None and other._origin is None:
+            return super().__eq__(other)
+        return (type(self) is type(other)
+                and _without_origin(self) == _without_origin(other)
+                and (self.__pydantic_extra__ or {}) == (other.__pydantic_extra__ or {})
+                and all(getattr(self, name) == getattr(other, name)
+                        for name in type(self).model_fields))
+
+    __hash__ = None  # mutable, as every model that is not frozen
+
+
+def _without_origin(record: Record) -> dict[str, Any]:
+    return {k: v for k, v in (record.__pydantic_private__ or {}).items() if k != "_origin"}
 
 
 # --- inputs (contract §2) ---------------------------------------------------------

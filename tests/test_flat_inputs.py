@@ -342,7 +342,11 @@ def test_an_unknown_column_is_ignored_as_an_unknown_json_field_is(tmp_path):
     expected = TypeAdapter(Account).validate_json(json.dumps(
         {"id": "a1", "name": "Acme", "arr": 1000, "segment": "enterprise", "tier": "business",
          "owner_email": "ana@x.io", "renewal_date": "2027-06-30", "owner_name": None}))
-    assert accounts[0] == expected and not hasattr(accounts[0], "plan")
+    assert accounts[0] == expected  # equal, though only one was read from a file
+    assert accounts[0] != expected.model_copy(update={"arr": 1001.0})
+    assert accounts[0] != accounts[1] and accounts[1].origin.endswith("accounts.csv: line 3")
+    assert not hasattr(accounts[0], "plan")
+    assert accounts[0].origin == f"{source / 'accounts.csv'}: line 2"
 
 
 @pytest.mark.parametrize("rows, expected", [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from builders import AS_OF, account, call, write_portfolio
 from conftest import ROOT, TEST_REFS
+from flatforms import to_csv, to_jsonl
 from typer.testing import CliRunner
 
 from esd.cli import app
@@ -178,6 +179,22 @@ def test_unknown_segment_is_exit_2(tmp_path):
     assert result.exit_code == 2
     assert 'accounts.json: record [1] (id a2): field segment: unknown segment "unicorn"' in (
         result.output.replace("\n", ""))
+
+
+@pytest.mark.parametrize("form, where", [("jsonl", "line 2"), ("csv", "line 3")])
+def test_unknown_segment_names_the_line_of_a_flat_file(tmp_path, form, where):
+    folder = write_portfolio(tmp_path / "in", [account("a1", segment="enterprise"),
+                                               account("a2", segment="unicorn")])
+    records = json.loads((folder / "accounts.json").read_text())
+    (folder / "accounts.json").unlink()
+    text = to_jsonl(records) if form == "jsonl" else to_csv(records)
+    (folder / f"accounts.{form}").write_text(text, newline="")
+    result = segment("--input-dir", str(folder), "--references", REFS, "--as-of", AS_OF,
+                     "--out", str(tmp_path / "out"), "--no-state")
+    assert result.exit_code == 2, result.output
+    assert (f'{folder / f"accounts.{form}"}: {where} (id a2): field segment: unknown '
+            'segment "unicorn"') in result.output.replace("\n", "")
+    assert "accounts.json:" not in result.output
 
 
 def test_bad_health_json_is_exit_2(tmp_path):

@@ -136,3 +136,24 @@ def test_check_reports_speakers_silent_calls_and_email_case(inputs, golive_refs)
     text = invoke("check", "--references", str(golive_refs), "--input-dir", str(inputs))
     assert "4 problem(s) found" in text.output
     assert 'speaker "Marcus" matches no attendee' in text.output
+
+
+@pytest.mark.parametrize("form", ["json", "jsonl"])
+def test_an_unreadable_transcript_names_its_file_and_record_or_line(inputs, tmp_path, form):
+    """A transcript is parsed after loading, for the calls in the window; its exit 2 names
+    the input file it came from, in its own form, with the record or line."""
+    calls = json.loads((inputs / "calls.json").read_text())
+    calls[1]["transcript_text"] = "WEBVTT\n\n00:00:0x.000 --> 00:00:04.000\nPriya: we need SSO\n"
+    (inputs / "calls.json").unlink()
+    if form == "json":
+        (inputs / "calls.json").write_text(json.dumps(calls))
+    else:
+        (inputs / "calls.jsonl").write_text("".join(json.dumps(c) + "\n" for c in calls))
+    out = tmp_path / "out"
+    result = invoke("dry-run", "--input-dir", str(inputs), "--references", REFS, "--as-of",
+                    AS_OF, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    where = "record [1]" if form == "json" else "line 2"
+    assert (f"{inputs / f'calls.{form}'}: {where} (call_id zoom-2): field transcript_text: "
+            "malformed WebVTT") in " ".join(result.stderr.split())
+    assert not out.exists()

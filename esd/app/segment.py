@@ -10,7 +10,6 @@ from typing import Literal
 
 from esd.app.inputs import extractor_for, load_inputs
 from esd.app.settings import Settings
-from esd.connectors.files import ACCOUNTS
 from esd.delivery.folder import write_atomically
 from esd.errors import InputError
 from esd.models import ExtractionReport, Portfolio
@@ -48,7 +47,7 @@ def segment(settings: Settings, out: Path, state_target: str | None = None,
     creates one unasked. `use_state` False reads and records none. `target_nrr`
     (percent) overrides 4-segmentation.md's."""
     portfolio, refs = load_inputs(settings, on_source)
-    _check_segments(portfolio, refs, settings.input_dir)
+    _check_segments(portfolio, refs)
     if csms is not None and csms < 0:
         raise InputError(f"--csms {csms}: must be 0 or more", field="--csms")
     if target_nrr is not None and not 50 <= target_nrr <= 200:
@@ -97,14 +96,15 @@ def open_snapshots(target: str | None, use_state: bool,
     return state, "kept", state.label
 
 
-def _check_segments(portfolio: Portfolio, refs: References, input_dir: Path | None) -> None:
+def _check_segments(portfolio: Portfolio, refs: References) -> None:
     """esd segment reads each account's segment: one the baseline file does not know is
     bad input (exit 2), naming the record."""
     known = ", ".join(sorted(refs.baselines.segments))
-    where = str(input_dir / ACCOUNTS) if input_dir else "accounts (live)"
-    problems = [f"{where}: record [{i}] (id {a.id}): field segment: unknown segment "
-                f'"{a.segment}" (not in {refs.baselines.path.name}: {known})'
-                for i, a in unknown_segments(portfolio.accounts, refs)]
+    unknown = unknown_segments(portfolio.accounts, refs)
+    problems = [f"{a.origin or f'accounts (live): record [{i}]'} (id {a.id}): field "
+                f'segment: unknown segment "{a.segment}" (not in '
+                f"{refs.baselines.path.name}: {known})" for i, a in unknown]
     if problems:
+        first = unknown[0][1]._origin
         raise InputError("bad input:\n  " + "\n  ".join(problems[:25]), problems,
-                         file=where, field="segment")
+                         file=first[0] if first else "accounts (live)", field="segment")

@@ -129,6 +129,11 @@ def read_inputs(directory: Path, slim: Slim | None = None) -> InputFolder:
         first = problems[0]
         raise InputError("bad input:\n  " + "\n  ".join(shown), lines, file=str(first.file),
                          record=first.record, field=first.field)
+    for stem in ("calls", "accounts"):  # their problems can surface after loading
+        records = loaded[stem] or []
+        name, lines = str(folder.files.get(stem, "")), folder.lines.get(stem)
+        for i, record in enumerate(records):
+            record._origin = (name, i, lines[i] if lines is not None else None)
     tickets = loaded["support_tickets"] or []
     for i, ticket in enumerate(tickets):
         if not ticket.ticket_id:  # a stable id for evidence and run.json

@@ -87,9 +87,11 @@ def _parse(call: Call) -> list[Turn]:
     try:
         segments = read_segments(call.transcript_text, speakers.names)
     except TranscriptFormatError as exc:
-        raise InputError(f"calls.json: call {call.call_id}: field transcript_text: {exc}",
-                         file="calls.json", record=call.call_id,
-                         field="transcript_text") from None
+        where = f"{call.origin} (call_id {call.call_id})" if call.origin \
+            else f"call {call.call_id}"
+        raise InputError(f"{where}: field transcript_text: {exc}",
+                         file=call._origin[0] if call._origin else None,
+                         record=call.call_id, field="transcript_text") from None
     found = speakers.found({s[1] for s in segments})
     return [new(Turn, (s[0], found[s[1]], s[1], s[2])) for s in segments]  # text, label, ms
 
