@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,23 @@ def test_coverage_tells_unauthorised_from_unreachable(fakes):
     bad = invoke(["coverage", "--references", REFS, "--as-of", AS_OF], gone)
     assert bad.exit_code == 2 and "esd.toml [http]: max_attempts: Input should be greater " \
         "than 0" in bad.output
+
+
+@pytest.mark.parametrize("days, lookback_days", [(7, 30), (3, 30), (56, 79)])
+def test_a_pull_of_several_weeks_keeps_each_weeks_champion_lookback(fakes, tmp_path, days,
+                                                                    lookback_days):
+    """`esd pull --window-days 7N` feeds `esd backtest`: its stakeholder changes start
+    at the look-back of the earliest week (its as-of, 30 days before), not only of the
+    last; a one-week pull keeps exactly the contract's 30 days (§3)."""
+    fakes["gainsight"].log.clear()
+    result = invoke(["pull", "--as-of", AS_OF, "--window-days", str(days),
+                     "--out", str(tmp_path / "pulled")], env(fakes))
+    assert result.exit_code == 0, result.output
+    (query,) = [r.body for r in fakes["gainsight"].log
+                if r.path.endswith("/Stakeholder_Change__gc")]
+    bounds = {c["operator"]: c["value"] for c in query["where"]["conditions"]}
+    end = datetime(2026, 11, 23, tzinfo=UTC)
+    start = end - timedelta(days=lookback_days)
+    # The server filter is a day wider on each side; the exact window is applied after.
+    assert bounds == {"GTE": [f"{start - timedelta(days=1):%Y-%m-%d} 00:00:00"],
+                      "LT": [f"{end + timedelta(days=1):%Y-%m-%d} 00:00:00"]}

@@ -221,7 +221,8 @@ def gaps(weeks: list[Week]) -> list[str]:
 
 def lookback_note(portfolio: Portfolio | None, first: datetime) -> list[str]:
     """A note when the stakeholder changes may not reach back to the first week's
-    champion look-back: `esd pull` writes only the 30 days before its own as-of."""
+    champion look-back (a folder from an older esd pull, which wrote only the 30 days
+    before its as-of, or one put together by hand; or simply no change that early)."""
     changes = portfolio.stakeholder_changes if portfolio else None
     start = first - timedelta(days=CHAMPION_LOOKBACK_DAYS)
     if not changes or min(c.occurred_at for c in changes) <= start:
@@ -229,8 +230,9 @@ def lookback_note(portfolio: Portfolio | None, first: datetime) -> list[str]:
     earliest = min(c.occurred_at for c in changes).date()
     return [f"The stakeholder changes start on {earliest}, but the first week's champion "
             f"look-back starts on {start.date()}: the early weeks may miss "
-            "champion-departure suppressions. `esd pull` writes only the 30 days before "
-            "its as-of; --snapshots (one pull per week) gives every week its own."]
+            "champion-departure suppressions, unless none happened that early. `esd "
+            "pull --window-days 7N` writes every week's look-back; --snapshots (one pull "
+            "per week) gives every week its own."]
 
 
 def call_span(portfolio: Portfolio | None) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from esd.config import http_settings, ticket_system, usage_source
@@ -32,6 +32,17 @@ from esd.errors import SourceError
 from esd.models import Portfolio, Window
 
 LOOKBACK_DAYS = 30
+
+
+def lookback_start(window: Window) -> datetime:
+    """Where the stakeholder changes a pull writes begin: the champion look-back of the
+    window's end (contract §3), and, for a pull of several weeks (`esd pull
+    --window-days 56` for `esd backtest`), of its earliest week too, so the backtest's
+    first weeks see the departures their digests would have seen."""
+    earliest_as_of = min(window.start + timedelta(days=7), window.end)
+    return earliest_as_of - timedelta(days=LOOKBACK_DAYS)
+
+
 TICKET_CONNECTORS = {  # ESD_TICKET_SOURCE -> (module, its config, the name users see)
     "zendesk": (zendesk, zendesk.ZendeskConfig, "Zendesk"),
     "intercom": (intercom, intercom.IntercomConfig, "Intercom"),
@@ -82,7 +93,7 @@ def usage_reads(env: Mapping[str, str], toml: Mapping[str, Any]) -> UsageReads:
     cfg = gainsight.GainsightConfig.from_env(env, toml.get("gainsight", {}))
 
     def read(gs: Any, kind: str, window: Window, known: Collection[str] | None) -> Any:
-        lookback = Window(start=window.end - timedelta(days=LOOKBACK_DAYS), end=window.end)
+        lookback = Window(start=lookback_start(window), end=window.end)
         return {
             "accounts": lambda: gainsight.fetch_accounts(gs, cfg),
             "usage_events": lambda: gainsight.fetch_usage(gs, cfg, window, known),
