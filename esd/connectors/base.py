@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pydantic import SecretStr
 
 from esd.errors import InputError
+from esd.models import Window
 
 T = TypeVar("T")
 
@@ -45,3 +47,15 @@ def secret(env: Mapping[str, str], var: str, system: str) -> SecretStr:
         raise InputError(f"{system}: environment variable {var} is not set "
                          "(see .env.example)")
     return SecretStr(value)
+
+
+LOOKBACK_DAYS = 30  # the champion-departure look-back (contract §3)
+
+
+def lookback_start(window: Window) -> datetime:
+    """Where the stakeholder changes a pull writes begin: the champion look-back of the
+    window's end (contract §3), and, for a pull of several weeks (`esd pull
+    --window-days 56` for `esd backtest`), of its earliest week too, so the backtest's
+    first weeks see the departures their digests would have seen."""
+    earliest_as_of = min(window.start + timedelta(days=7), window.end)
+    return earliest_as_of - timedelta(days=LOOKBACK_DAYS)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from esd.config import http_settings, ticket_system, usage_source
@@ -27,21 +26,9 @@ from esd.connectors import (
     warehouse_check,
     zendesk,
 )
-from esd.connectors.base import Pulled
+from esd.connectors.base import Pulled, lookback_start
 from esd.errors import SourceError
 from esd.models import Portfolio, Window
-
-LOOKBACK_DAYS = 30
-
-
-def lookback_start(window: Window) -> datetime:
-    """Where the stakeholder changes a pull writes begin: the champion look-back of the
-    window's end (contract §3), and, for a pull of several weeks (`esd pull
-    --window-days 56` for `esd backtest`), of its earliest week too, so the backtest's
-    first weeks see the departures their digests would have seen."""
-    earliest_as_of = min(window.start + timedelta(days=7), window.end)
-    return earliest_as_of - timedelta(days=LOOKBACK_DAYS)
-
 
 TICKET_CONNECTORS = {  # ESD_TICKET_SOURCE -> (module, its config, the name users see)
     "zendesk": (zendesk, zendesk.ZendeskConfig, "Zendesk"),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.pool import NullPool
 
 from esd.config import Section, load_section
-from esd.connectors.base import Pulled, secret
+from esd.connectors.base import Pulled, lookback_start, secret
 from esd.connectors.readonly_sql import read_only_query
 from esd.connectors.warehouse_rows import RowReader, column_problems
 from esd.errors import CredentialsRejected, InputError, SourceError, Unreachable
@@ -40,7 +39,6 @@ from esd.redact import redact_text
 log = logging.getLogger(__name__)
 
 URL_VARIABLE = "ESD_WAREHOUSE_URL"
-LOOKBACK_DAYS = 30
 # record kind -> (model, the field that names a row in messages, what users call it)
 KINDS: dict[str, tuple[type[BaseModel], str, str]] = {
     "accounts": (Account, "id", "account"),
@@ -229,7 +227,7 @@ def open_source(cfg: WarehouseConfig) -> Warehouse:
 def params_for(window: Window) -> dict[str, Any]:
     """The bind parameters every query may use (contract §3 windows, UTC)."""
     return {"window_start": window.start, "window_end": window.end,
-            "lookback_start": window.end - timedelta(days=LOOKBACK_DAYS)}
+            "lookback_start": lookback_start(window)}
 
 
 def fetch(source: Warehouse, cfg: WarehouseConfig, kind: str, window: Window,
