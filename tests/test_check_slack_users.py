@@ -52,9 +52,9 @@ def test_check_lists_the_csms_slack_cannot_find(slack, tmp_path):
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     accounts_file = str(tmp_path / "in" / "accounts.json")
-    assert (f"{accounts_file}:0: CSM {DIEGO} (owner of 1 account): Slack has no user with "
+    assert (f"{accounts_file}: CSM {DIEGO} (owner of 1 account): Slack has no user with "
             "this email, so esd run would miss their digest.") in text
-    assert (f'esd.toml:0: CSM {JESS} (owner of 1 account): Slack has no user with this '
+    assert (f'esd.toml: CSM {JESS} (owner of 1 account): Slack has no user with this '
             f'email (mapped to "jess@gone.example.com" in [slack.users], which Slack does '
             "not know either)") in text
     assert f'[slack.users] "{DIEGO}" = ' in text

@@ -27,7 +27,10 @@ class Problem(BaseModel):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        # Line 0 means "the file as a whole" (missing, or found by a query or a look-up
+        # rather than on a line): `file: message`, as compilers print it.
+        return f"{self.file}:{self.line}: {self.message}" if self.line else \
+            f"{self.file}: {self.message}"
 
 
 class PhrasePart(BaseModel):
