@@ -22,7 +22,35 @@ class Delivery:
     generation: int = 0
 
 
-class Deliveries:
+class LedgerVerbs:
+    """The three steps of one digest's delivery row, over a ledger's own `_upsert`
+    (Deliveries' rows, and the previews' of esd.state.previews)."""
+
+    def _upsert(self, as_of: datetime, owner_email: str, status: str, digest_sha: str,
+                channel: str | None = None, ts: str | None = None,
+                error: str | None = None, window_days: int | None = None,
+                generation: int | None = None) -> None:
+        raise NotImplementedError
+
+    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
+                      digest_sha: str, window_days: int | None = None,
+                      generation: int | None = None) -> None:
+        """Before posting: if the process dies after Slack accepted a message, the next
+        run finds this row and asks Slack instead of posting again."""
+        self._upsert(as_of, owner_email, "posting", digest_sha, channel=channel,
+                     window_days=window_days, generation=generation)
+
+    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
+                    digest_sha: str) -> None:
+        self._upsert(as_of, owner_email, "sent", digest_sha, channel=channel, ts=ts)
+
+    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
+                      error: str) -> None:
+        """The reason is stored with any URL password masked."""
+        self._upsert(as_of, owner_email, "failed", digest_sha, error=error)
+
+
+class Deliveries(LedgerVerbs):
     """The `deliveries` and `delivery_parts` tables, mixed into esd.state.State."""
 
     db: Database
@@ -54,23 +82,6 @@ class Deliveries:
              None if error is None else redact_text(error), utc_now(), window_days or 7,
              generation or 0, window_days, generation))
         self.db.commit()
-
-    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
-                      digest_sha: str, window_days: int | None = None,
-                      generation: int | None = None) -> None:
-        """Before posting: if the process dies after Slack accepted a message, the next
-        run finds this row and asks Slack instead of posting again."""
-        self._upsert(as_of, owner_email, "posting", digest_sha, channel=channel,
-                     window_days=window_days, generation=generation)
-
-    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
-                    digest_sha: str) -> None:
-        self._upsert(as_of, owner_email, "sent", digest_sha, channel=channel, ts=ts)
-
-    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
-                      error: str) -> None:
-        """The reason is stored with any URL password masked."""
-        self._upsert(as_of, owner_email, "failed", digest_sha, error=error)
 
     def parts(self, as_of: datetime, owner_email: str) -> dict[int, tuple[str, str | None]]:
         """Each recorded message of a digest: part -> (status, ts)."""

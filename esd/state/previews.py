@@ -15,7 +15,7 @@ from datetime import datetime
 
 from esd.redact import redact_text
 from esd.state.db import Database, utc_now, window_key
-from esd.state.deliveries import Delivery
+from esd.state.deliveries import Delivery, LedgerVerbs
 
 
 def m006_previews(db: Database) -> None:
@@ -31,7 +31,7 @@ def m006_previews(db: Database) -> None:
         updated_at TEXT NOT NULL, PRIMARY KEY (window_end, reviewer, owner_email, part))""")
 
 
-class PreviewLedger:
+class PreviewLedger(LedgerVerbs):
     """The ledger of the previews sent to one reviewer: the methods esd.delivery.ledger
     calls on the delivery ledger, over the preview tables."""
 
@@ -67,20 +67,6 @@ class PreviewLedger:
              None if error is None else redact_text(error), utc_now(), window_days or 7,
              generation or 0, window_days, generation))
         self.db.commit()
-
-    def record_intent(self, as_of: datetime, owner_email: str, channel: str,
-                      digest_sha: str, window_days: int | None = None,
-                      generation: int | None = None) -> None:
-        self._upsert(as_of, owner_email, "posting", digest_sha, channel=channel,
-                     window_days=window_days, generation=generation)
-
-    def record_sent(self, as_of: datetime, owner_email: str, channel: str, ts: str,
-                    digest_sha: str) -> None:
-        self._upsert(as_of, owner_email, "sent", digest_sha, channel=channel, ts=ts)
-
-    def record_failed(self, as_of: datetime, owner_email: str, digest_sha: str,
-                      error: str) -> None:
-        self._upsert(as_of, owner_email, "failed", digest_sha, error=error)
 
     def parts(self, as_of: datetime, owner_email: str) -> dict[int, tuple[str, str | None]]:
         return {part: (status, ts) for part, status, ts in self.db.execute(
