@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("esd.extractors",),
     ("esd.references", "esd.state"),
     ("esd.models", "esd.text", "esd.format", "esd.redact", "esd.config", "esd.defaults",
-     "esd.cache"),
+     "esd.cache", "esd.memory"),
     ("esd.retry", "esd.paging"),
     ("esd.errors",),
 ]

@@ -25,8 +25,9 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, TypeAdapter
 
 from esd.connectors.flatfiles import csv_rows, read_csv, read_jsonl
-from esd.connectors.jsonfiles import Found, load_array, no_cycle_collection, stream_array
+from esd.connectors.jsonfiles import Found, load_array, stream_array
 from esd.errors import InputError
+from esd.memory import no_cycle_collection
 from esd.models import (
     Account,
     Call,

@@ -7,15 +7,15 @@ message`, or `line n` for the line forms), and where it is for InputError's fiel
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
+
+from esd.memory import no_cycle_collection
 
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
 BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -32,20 +32,6 @@ class Found(NamedTuple):
     file: Path
     record: int | None = None  # record index (.json) or line (.jsonl, .csv)
     field: str | None = None
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Validation builds a file's records and no reference cycles: with the cycle
-    collector on, the growing records set off full collections over everything built
-    so far (seconds at 10,000 accounts). Reference counting still frees memory."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load_array(path: Path, adapter: TypeAdapter, key: str, limit: int,

@@ -8,14 +8,13 @@ arguments, so a run is reproducible from its inputs.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from esd.extractors.base import Extractor, Progress
 from esd.extractors.rules import RuleExtractor
 from esd.extractors.transcript import forget_turns, unparsed
+from esd.memory import no_cycle_collection
 from esd.models import (
     Diagnostics,
     ExtractionReport,
@@ -61,29 +60,12 @@ def run_pipeline(
     flooding guard's memory); a dry run passes none.
     """
     parsed_here = unparsed(portfolio.calls)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         try:
             return _run(portfolio, refs, as_of, window_days, cap_per_csm, extractor,
                         history, taxonomy_display, progress, coverage_guard)
         finally:
             forget_turns(parsed_here)  # freed before the collector sees them
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector for a run. The pipeline makes next to no reference
-    cycles, but it keeps every call's parsed turns (hundreds of thousands of tuples, each
-    holding its speaker): each batch of survivors set off a full collection over the
-    whole portfolio, a sixth of a 1,000-account dry run. Memory is still freed by
-    reference counting, and the collector resumes as it was (and frees any cycle) when
-    the run ends or fails."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run(portfolio: Portfolio, refs: References, as_of: datetime, window_days: int,
