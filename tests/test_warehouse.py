@@ -269,3 +269,18 @@ def test_coverage_names_the_warehouse_steps(fakes, demo_url):
                           "Warehouse stakeholder changes", "Warehouse health", "Zendesk tickets"]
     assert (live["Warehouse accounts"]["records"], live["Warehouse accounts"]["requests"]) == (
         214, 1)
+
+
+@pytest.mark.parametrize("days, lookback_days", [(7, 30), (1, 30), (56, 79)])
+def test_lookback_start_covers_every_week_of_a_long_pull(days, lookback_days):
+    """:lookback_start is the champion look-back of the window's end, and of its first
+    week's end in a pull of several weeks (what esd backtest reads)."""
+    from datetime import UTC, datetime, timedelta
+
+    from esd.connectors.warehouse import params_for
+    from esd.pipeline import make_window
+
+    as_of = datetime(2026, 11, 23, tzinfo=UTC)
+    params = params_for(make_window(as_of, days))
+    assert params["lookback_start"] == as_of - timedelta(days=lookback_days)
+    assert params["window_start"] == as_of - timedelta(days=days)
