@@ -63,10 +63,18 @@ Delta = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_DELTA_PCT, le=MAX_DE
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
-    # Where an input file held it: (file, record index, line or None for a .json
-    # array), set by esd.connectors.files on the calls and accounts, whose problems can
-    # surface after loading (a transcript parsed for the window, a segment esd segment
-    # does not know), so they are named as every bad input is; None for a live source.
+
+
+# --- inputs (contract §2) ---------------------------------------------------------
+
+
+class Located(Record):
+    """An input record whose problems can surface after loading (a call's transcript is
+    parsed for the window, an account's segment checked by esd segment), so it keeps
+    where it was read, to be named as every bad input is."""
+
+    # (file, record index, line or None for a .json array), set by
+    # esd.connectors.files; None for a live source.
     _origin: tuple[str, int, int | None] | None = PrivateAttr(default=None)
 
     @property
@@ -80,7 +88,7 @@ class Record(BaseModel):
     def __eq__(self, other: object) -> bool:
         """Pydantic's equality (type, fields, extra and private values), except where the
         record was read: a week pulled live equals the same week read from files."""
-        if not isinstance(other, Record):
+        if not isinstance(other, Located):
             return NotImplemented
         if self._origin is None and other._origin is None:
             return super().__eq__(other)
@@ -93,14 +101,11 @@ class Record(BaseModel):
     __hash__ = None  # mutable, as every model that is not frozen
 
 
-def _without_origin(record: Record) -> dict[str, Any]:
+def _without_origin(record: Located) -> dict[str, Any]:
     return {k: v for k, v in (record.__pydantic_private__ or {}).items() if k != "_origin"}
 
 
-# --- inputs (contract §2) ---------------------------------------------------------
-
-
-class Account(Record):
+class Account(Located):
     id: Id
     name: NonEmpty
     arr: Annotated[float, Field(ge=0, le=MAX_ARR, allow_inf_nan=False)]
@@ -134,7 +139,7 @@ class Utterance:
     start_ms: int | None = None
 
 
-class Call(Record):
+class Call(Located):
     account_id: Id
     call_id: NonEmpty  # a line break in it is shown as a space (§11), not refused
     occurred_at: UtcDatetime
