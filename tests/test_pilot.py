@@ -145,6 +145,11 @@ def test_a_preview_goes_to_one_reviewer_once_and_is_not_a_delivery(slack, tmp_pa
     assert "Sent 6 digests for the week ending 2026-11-23." in real.output
     assert [len(digests_to(slack, e)) for e in CSMS] == [1] * 6
     assert len(digests_to(slack, LEAD)) == 6
+    # The reviewer saw each digest as its CSM now does: a message per strong signal.
+    for email in CSMS:
+        shown = [m for m in slack.messages_to(LEAD) if payload(m).get("owner") == email]
+        assert len(shown) == len(slack.messages_to(email))
+    assert len(slack.messages_to(ANA)) > 3  # Ana's three strong signals, each alone
 
     resent = esd_run(slack, state, "--preview-to", LEAD, "--resend")
     assert resent.exit_code == 0 and len(digests_to(slack, LEAD)) == 12

@@ -157,7 +157,10 @@ def deliver_previews(result: RunResult, files: dict[str, str], state: State,
             continue
         job = _Digest(book, messenger, as_of, email, "", 0, result.window_days,
                       recipient=reviewer, tag={"preview": book.reviewer})
-        _post(outcome, job, files[digest_filename(email)], row, resend, renew, ())
+        # Split as the CSM's digest will be (a message per strong signal), so the
+        # reviewer sees what the CSM will; no message names its signal (below).
+        _post(outcome, job, files[digest_filename(email)], row, resend, renew,
+              [s.signal_id for s in digest.strong if s.signal_id])
     return outcome
 
 
@@ -243,7 +246,9 @@ class _Digest:
             message = messages[part - 1]
             signal = getattr(message, "signal_id", None)
             state.record_part(as_of, self.email, part, total, "posting", signal_id=signal)
-            extra = {"signal": signal} if signal else {}
+            # A preview's message never names its signal: it is not the CSM's, and its
+            # reactions are not outcomes (esd.delivery.reactions skips it anyway).
+            extra = {"signal": signal} if signal and not self.recipient else {}
             try:
                 ts = self.messenger.post_part(channel, message,
                                               {**mark, "part": part, "parts": total, **extra},
