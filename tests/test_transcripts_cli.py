@@ -157,3 +157,32 @@ def test_an_unreadable_transcript_names_its_file_and_record_or_line(inputs, tmp_
     assert (f"{inputs / f'calls.{form}'}: {where} (call_id zoom-2): field transcript_text: "
             "malformed WebVTT") in " ".join(result.stderr.split())
     assert not out.exists()
+
+
+def test_check_reads_calls_slim_and_finds_what_the_whole_read_finds(inputs, golive_refs,
+                                                                    monkeypatch):
+    """esd check --input-dir keeps slim calls (a 10,000-account week held 1 GB whole):
+    the speakers, silent calls and fields it reports are those of the whole read."""
+    from esd.app import check as check_app
+    from esd.connectors.files import read_inputs
+
+    def problems() -> list[dict]:
+        result = invoke("check", "--references", str(golive_refs), "--input-dir",
+                        str(inputs), "--json")
+        assert result.exit_code == 2, result.output
+        return json.loads(result.output)["problems"]
+
+    kept: list[int] = []
+
+    def spy(directory, slim=None):
+        folder = read_inputs(directory, slim)
+        kept.append(sum(c.transcript_text is not None for c in folder.portfolio.calls))
+        return folder
+
+    monkeypatch.setattr(check_app, "read_inputs", spy)
+    slim = problems()
+    monkeypatch.setattr(check_app, "read_inputs", lambda directory, slim=None: spy(directory))
+    assert problems() == slim
+    assert kept == [0, 3]  # slim calls hold no transcript text; whole ones do
+    assert [p["message"].split(": field ")[1].split(":")[0] for p in slim[:3]] == [
+        "transcript_text"] * 3

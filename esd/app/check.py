@@ -13,7 +13,8 @@ from esd.app.slack_users import SlackUsers, check_slack_users, live_accounts, sl
 from esd.config import usage_source
 from esd.connectors.files import InputFolder, raw_records, read_inputs
 from esd.errors import InputError
-from esd.extractors.transcript import customer_turns
+from esd.extractors.rules import RuleExtractor
+from esd.extractors.transcript import no_customer_words, transcript_field
 from esd.pipeline import make_window
 from esd.pipeline.collect import unattributed_speech
 from esd.references import FILES, SEGMENTATION, parse_references
@@ -48,7 +49,9 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
     holes = unfilled(references, (*FILES, SEGMENTATION))  # <FILL: …>, example.com links
     if refs is None:
         return CheckResult(references, settle(problems, holes))
-    inputs = read_inputs(input_dir) if input_dir else None
+    # Calls are read slim, as a run reads them: only what the checks below need is kept
+    # (a 10,000-account week held whole took 1 GB; issue 16).
+    inputs = read_inputs(input_dir, RuleExtractor(refs.taxonomy).slim) if input_dir else None
     problems += lint(refs, inputs.portfolio.accounts if inputs else None,
                      inputs.files["accounts"] if inputs else None)
     problems = settle(problems, holes)
@@ -95,7 +98,7 @@ def input_problems(inputs: InputFolder) -> list[Problem]:
     found = []
     for u in unattributed_speech(calls):
         call = calls[u.index]
-        field = "transcript" if call.transcript is not None else "transcript_text"
+        field = transcript_field(call)
         for speaker, n in u.speakers.items():
             found.append(Problem(file=calls_file, line=_line(inputs, "calls", u.index), message=(
                 f"{inputs.where('calls', u.index)} (call_id {u.call_id}): field {field}: "
@@ -103,9 +106,8 @@ def input_problems(inputs: InputFolder) -> list[Problem]:
                 f"{'s' if n != 1 else ''} not counted (add them to attendees, or fix the "
                 "label)")))
     for i, call in enumerate(calls):
-        has_text = bool(call.transcript) or bool((call.transcript_text or "").strip())
-        if has_text and not any(t.text.strip() for t in customer_turns(call)):
-            field = "transcript" if call.transcript is not None else "transcript_text"
+        if no_customer_words(call):
+            field = transcript_field(call)
             found.append(Problem(file=calls_file, line=_line(inputs, "calls", i), message=(
                 f"{inputs.where('calls', i)} (call_id {call.call_id}): field {field}: no "
                 "customer words (no utterance is by a customer attendee): the call counts "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from esd.app import inputs
 from esd.app.inputs import extractor_for, live, wants_claude
 from esd.app.settings import Settings
 from esd.connectors.files import load_portfolio
@@ -50,8 +51,8 @@ def coverage(settings: Settings) -> CoverageReport:
     raised: `sources_failed` lists it and the report exits 4."""
     refs = load_references(settings.references)
     health = []
-    if settings.input_dir is not None:
-        portfolio = load_portfolio(settings.input_dir)
+    if settings.input_dir is not None:  # slim calls, as a run reads them (issue 16)
+        portfolio = load_portfolio(settings.input_dir, inputs.slim_for(settings, refs))
     else:
         pulled = live().pull(settings.env, settings.toml, settings.window, keep_going=True)
         portfolio, health = pulled.portfolio, pulled.health

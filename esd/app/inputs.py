@@ -38,12 +38,12 @@ def load_inputs(settings: Settings, on_source: Callable[[str], None] | None = No
     that reads text with the rule extractor whatever --extractor says passes `rules`."""
     refs = load_references(settings.references, segmentation_required)
     if settings.input_dir is not None:
-        slim = slimmer(refs) if rules else _slim(settings, refs)
+        slim = slimmer(refs) if rules else slim_for(settings, refs)
         return load_portfolio(settings.input_dir, slim), refs
     return live().pull(settings.env, settings.toml, settings.window, on_source).portfolio, refs
 
 
-def _slim(settings: Settings, refs: References) -> Callable[[Call], Call] | None:
+def slim_for(settings: Settings, refs: References) -> Callable[[Call], Call] | None:
     """With the rule extractor, each call is slimmed as it is read: only the utterances
     the extractor can find a trigger in are kept, so a large week streams (issue 16)."""
     try:

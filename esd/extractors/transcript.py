@@ -126,15 +126,37 @@ def unattributed_labels(call: Call) -> dict[str, int]:
     return counts
 
 
+def transcript_field(call: Call) -> str:
+    """The field the call's words came from, as messages name it."""
+    parsed = call._turns
+    if isinstance(parsed, SlimTurns):
+        return parsed.field
+    return "transcript" if call.transcript is not None else "transcript_text"
+
+
+def no_customer_words(call: Call) -> bool:
+    """Whether the call holds words but none by a customer attendee: it counts for
+    coverage and can yield no mention (esd check reports it)."""
+    parsed = call._turns
+    if isinstance(parsed, SlimTurns):
+        return parsed.mute
+    has_text = bool(call.transcript) or bool((call.transcript_text or "").strip())
+    return has_text and not any(t.text.strip() for t in customer_turns(call))
+
+
 class SlimTurns(list):
-    """The turns a slim call keeps (`slim`): only customer utterances `keep` chose, and
-    the count of unattributed utterances per speaker label."""
+    """The turns a slim call keeps (`slim`): only customer utterances `keep` chose, the
+    count of unattributed utterances per speaker label, the field the words came from,
+    and whether the call had words but none by a customer (`mute`)."""
 
-    __slots__ = ("unattributed",)
+    __slots__ = ("unattributed", "field", "mute")
 
-    def __init__(self, kept: Iterable[Turn], unattributed: dict[str, int]) -> None:
+    def __init__(self, kept: Iterable[Turn], unattributed: dict[str, int],
+                 field: str = "transcript", mute: bool = False) -> None:
         super().__init__(kept)
         self.unattributed = unattributed
+        self.field = field
+        self.mute = mute
 
 
 def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
@@ -168,10 +190,13 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
                 counts[label or NO_SPEAKER] = counts.get(label or NO_SPEAKER, 0) + 1
     chosen = sorted(keep([texts[i] for i in customers])) if customers else []
     kept = [customers[i] for i in chosen]
+    field = transcript_field(call)
+    mute = (bool(call.transcript) or bool((call.transcript_text or "").strip())) and not any(
+        texts[i].strip() for i in customers)
     # [] still says "a transcript"; the kept turns hold their speakers.
     call.transcript, call.transcript_text, call.attendees = [], None, []
     call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
-                             for i in kept), counts)
+                             for i in kept), counts, field, mute)
     return call
 
 
