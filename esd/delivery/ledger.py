@@ -123,18 +123,13 @@ def deliver(result: RunResult, files: dict[str, str], state: State, messenger: M
     post."""
     outcome = Outcome()
     as_of = result.as_of
-    for digest in _chosen(result, only, outcome):
+    for digest, row in _pending(result, only, outcome, state, resend):
         email = digest.owner_email
-        row = state.delivery(as_of, email)
-        if row and row.status == "sent" and not resend:
-            outcome.already_sent.append(email)
-            continue
         if not resend and (other := overlapping(state, email, as_of, result.window_days)):
             outcome.overlapped.append((email, other))
             continue
         _post(outcome, _Digest(state, messenger, as_of, email, "", 0, result.window_days),
-              files[digest_filename(email)], row, resend, renew,
-              [s.signal_id for s in digest.strong if s.signal_id])
+              files[digest_filename(email)], row, resend, renew, _signal_ids(digest))
     return outcome
 
 
@@ -148,29 +143,36 @@ def deliver_previews(result: RunResult, files: dict[str, str], state: State,
     book = state.previews(reviewer)
     messenger.dm_channel(reviewer)
     outcome = Outcome()
-    as_of = result.as_of
-    for digest in _chosen(result, only, outcome):
+    for digest, row in _pending(result, only, outcome, book, resend):
         email = digest.owner_email
-        row = book.delivery(as_of, email)
-        if row and row.status == "sent" and not resend:
-            outcome.already_sent.append(email)
-            continue
-        job = _Digest(book, messenger, as_of, email, "", 0, result.window_days,
+        job = _Digest(book, messenger, result.as_of, email, "", 0, result.window_days,
                       recipient=reviewer, tag={"preview": book.reviewer})
         # Split as the CSM's digest will be (a message per strong signal), so the
         # reviewer sees what the CSM will; no message names its signal (below).
         _post(outcome, job, files[digest_filename(email)], row, resend, renew,
-              [s.signal_id for s in digest.strong if s.signal_id])
+              _signal_ids(digest))
     return outcome
 
 
-def _chosen(result: RunResult, only: Collection[str] | None, outcome: Outcome
-            ) -> Iterator[Digest]:
+def _pending(result: RunResult, only: Collection[str] | None, outcome: Outcome,
+             ledger: Book, resend: bool) -> Iterator[tuple[Digest, Delivery | None]]:
+    """Each digest to post, with its ledger row: of the CSMs in `only` (the others are
+    `left_out`), and not already sent for the window unless `resend`."""
     for digest in result.digests:
-        if only is not None and digest.owner_email not in only:
-            outcome.left_out.append(digest.owner_email)
-        else:
-            yield digest
+        email = digest.owner_email
+        if only is not None and email not in only:
+            outcome.left_out.append(email)
+            continue
+        row = ledger.delivery(result.as_of, email)
+        if row and row.status == "sent" and not resend:
+            outcome.already_sent.append(email)
+            continue
+        yield digest, row
+
+
+def _signal_ids(digest: Digest) -> list[str]:
+    """The ids of the strong signals a digest lists, each a message of its own."""
+    return [s.signal_id for s in digest.strong if s.signal_id]
 
 
 def _post(outcome: Outcome, job: _Digest, markdown: str, row: Delivery | None,
