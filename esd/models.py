@@ -351,6 +351,9 @@ class RunResult(BaseModel):
     call_urls: dict[str, str] = Field(default_factory=dict)
 
 
+CHAMPION_LOOKBACK_DAYS = 30  # contract §3: [as_of - 30 days, as_of)
+
+
 class Window(BaseModel):
     """The half-open run window [start, end) in UTC (contract §3)."""
 

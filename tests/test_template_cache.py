@@ -114,3 +114,23 @@ def test_a_failed_write_leaves_nothing(tmp_root, monkeypatch) -> None:
     cache.write("other", b"new")
     assert cache.read("entry") == b"kept" and cache.read("other") is None
     assert sorted(p.name for p in cache.folder().iterdir()) == ["entry"]  # no temp file
+
+
+def test_concurrent_writers_leave_one_whole_entry(tmp_root) -> None:
+    """Two runs parsing the same reference file at once both write its entry: each
+    write is a temporary file renamed into place, so a reader sees one whole entry,
+    never a mix, and no temporary file is left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    payloads = [bytes([65 + i]) * 200_000 for i in range(8)]
+    seen: list[bytes | None] = []
+
+    def write_and_read(data: bytes) -> None:
+        cache.write("entry", data)
+        seen.append(cache.read("entry"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write_and_read, payloads * 4))
+    assert all(entry in payloads for entry in seen)  # never a mix of two writes
+    assert cache.read("entry") in payloads
+    assert [p.name for p in cache.folder().iterdir()] == ["entry"]

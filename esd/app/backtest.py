@@ -23,7 +23,7 @@ from esd.connectors.files import load_portfolio
 from esd.delivery.folder import write_atomically
 from esd.errors import CoverageAbort, InputError
 from esd.extractors.base import Progress
-from esd.models import Portfolio
+from esd.models import CHAMPION_LOOKBACK_DAYS, Portfolio
 from esd.outcomes.backtest import (
     WEEK,
     Backtest,
@@ -35,7 +35,6 @@ from esd.outcomes.backtest import (
     summarize_week,
 )
 from esd.pipeline import guards, make_window, run_pipeline
-from esd.pipeline.classify import CHAMPION_LOOKBACK_DAYS
 from esd.pipeline.collect import collect
 from esd.references import load_references
 from esd.references.schema import References

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import SecretStr
 
 from esd.errors import InputError
-from esd.models import Window
+from esd.models import CHAMPION_LOOKBACK_DAYS, Window
 
 T = TypeVar("T")
 
@@ -49,13 +49,10 @@ def secret(env: Mapping[str, str], var: str, system: str) -> SecretStr:
     return SecretStr(value)
 
 
-LOOKBACK_DAYS = 30  # the champion-departure look-back (contract §3)
-
-
 def lookback_start(window: Window) -> datetime:
     """Where the stakeholder changes a pull writes begin: the champion look-back of the
     window's end (contract §3), and, for a pull of several weeks (`esd pull
     --window-days 56` for `esd backtest`), of its earliest week too, so the backtest's
     first weeks see the departures their digests would have seen."""
     earliest_as_of = min(window.start + timedelta(days=7), window.end)
-    return earliest_as_of - timedelta(days=LOOKBACK_DAYS)
+    return earliest_as_of - timedelta(days=CHAMPION_LOOKBACK_DAYS)

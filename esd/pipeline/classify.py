@@ -7,10 +7,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from esd.models import Mention, Signal, StakeholderChange, UsageEvent, Window
+from esd.models import (
+    CHAMPION_LOOKBACK_DAYS,
+    Mention,
+    Signal,
+    StakeholderChange,
+    UsageEvent,
+    Window,
+)
 from esd.pipeline.extract import Evidence
 
-CHAMPION_LOOKBACK_DAYS = 30
 CHAMPION_TAG = "champion-departure"
 
 
