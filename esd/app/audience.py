@@ -39,10 +39,6 @@ class Audience:
                                  field="--preview-to")
         return cls(chosen, reviewer)
 
-    @property
-    def everyone(self) -> bool:
-        return self.only is None and self.preview_to is None
-
     def check(self, portfolio: Portfolio) -> None:
         """Exit 2 naming every `--only` email that owns no account in the input (a
         typo would otherwise pilot to nobody, silently)."""

@@ -38,12 +38,7 @@ from esd.models import (
     UsageEvent,
 )
 
-ACCOUNTS = "accounts.json"
-CALLS = "calls.json"
-USAGE = "usage_events.json"
-TICKETS = "support_tickets.json"
-STAKEHOLDERS = "stakeholder_changes.json"
-HEALTH = "health.json"
+TICKETS = "support_tickets.json"  # an id-less ticket's id names its record in it
 FORMS = (".json", ".jsonl", ".csv")
 MAX_MESSAGES = 25
 

@@ -97,11 +97,11 @@ class _Reader:
 
     def __init__(self, stream: Any, chunk: int) -> None:
         self.stream, self.chunk = stream, chunk
-        self.buf, self.pos, self.eof = b"", 0, False
+        self.buf, self.pos = b"", 0
 
     def _more(self) -> bool:
         more = self.stream.read(max(self.chunk, len(self.buf) - self.pos))
-        self.buf, self.pos, self.eof = self.buf[self.pos:] + more, 0, not more
+        self.buf, self.pos = self.buf[self.pos:] + more, 0
         return bool(more)
 
     def next_byte(self) -> bytes:

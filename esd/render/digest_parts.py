@@ -24,7 +24,6 @@ CONTACT_PHRASES = ("the named security contact", "the named compliance contact",
                    "the compliance contact", "the asking persona")
 _CONTACT = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in CONTACT_PHRASES) + r")\b",
                       re.IGNORECASE)
-SHOWN_CAPPED = 5  # accounts named on the overflow line; the rest are counted
 
 
 def contact(mentions: Iterable[Mention], escape: Callable[[str | None], str | None]

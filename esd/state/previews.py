@@ -90,10 +90,3 @@ class PreviewLedger(LedgerVerbs):
         self.db.execute("DELETE FROM preview_parts WHERE window_end = ? AND reviewer = ? "
                         "AND owner_email = ?", self._key(as_of, owner_email))
         self.db.commit()
-
-    def sent_previews(self, as_of: datetime) -> list[str]:
-        """The CSMs whose digest of the window ending `as_of` this reviewer has had."""
-        return [row[0] for row in self.db.execute(
-            "SELECT owner_email FROM preview_deliveries WHERE window_end = ? AND "
-            "reviewer = ? AND status = 'sent' ORDER BY owner_email",
-            (window_key(as_of), self.reviewer))]
