@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from esd.app.inputs import live
+from esd.app.inputs import live, slimmer
 from esd.app.settings import parse_as_of
 from esd.app.slack_users import SlackUsers, check_slack_users, live_accounts, slack_token
 from esd.config import usage_source
 from esd.connectors.files import InputFolder, raw_records, read_inputs
 from esd.errors import InputError
-from esd.extractors.rules import RuleExtractor
 from esd.extractors.transcript import no_customer_words, transcript_field
 from esd.pipeline import make_window
 from esd.pipeline.collect import unattributed_speech
@@ -51,7 +50,7 @@ def check(references: Path, input_dir: Path | None, env: Mapping[str, str] | Non
         return CheckResult(references, settle(problems, holes))
     # Calls are read slim, as a run reads them: only what the checks below need is kept
     # (a 10,000-account week held whole took 1 GB; issue 16).
-    inputs = read_inputs(input_dir, RuleExtractor(refs.taxonomy).slim) if input_dir else None
+    inputs = read_inputs(input_dir, slimmer(refs)) if input_dir else None
     problems += lint(refs, inputs.portfolio.accounts if inputs else None,
                      inputs.files["accounts"] if inputs else None)
     problems = settle(problems, holes)
