@@ -140,8 +140,11 @@ def no_customer_words(call: Call) -> bool:
     parsed = call._turns
     if isinstance(parsed, SlimTurns):
         return parsed.mute
-    has_text = bool(call.transcript) or bool((call.transcript_text or "").strip())
-    return has_text and not any(t.text.strip() for t in customer_turns(call))
+    return _has_words(call) and not any(t.text.strip() for t in customer_turns(call))
+
+
+def _has_words(call: Call) -> bool:
+    return bool(call.transcript) or bool((call.transcript_text or "").strip())
 
 
 class SlimTurns(list):
@@ -191,8 +194,7 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
     chosen = sorted(keep([texts[i] for i in customers])) if customers else []
     kept = [customers[i] for i in chosen]
     field = transcript_field(call)
-    mute = (bool(call.transcript) or bool((call.transcript_text or "").strip())) and not any(
-        texts[i].strip() for i in customers)
+    mute = _has_words(call) and not any(texts[i].strip() for i in customers)
     # [] still says "a transcript"; the kept turns hold their speakers.
     call.transcript, call.transcript_text, call.attendees = [], None, []
     call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
