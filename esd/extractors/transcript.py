@@ -194,7 +194,9 @@ def slim(call: Call, keep: Callable[[list[str]], Iterable[int]]) -> Call:
     chosen = sorted(keep([texts[i] for i in customers])) if customers else []
     kept = [customers[i] for i in chosen]
     field = transcript_field(call)
-    mute = _has_words(call) and not any(texts[i].strip() for i in customers)
+    # Most calls have a customer's words: test that first, and `_has_words` (a copy of
+    # the whole text) only for the rest.
+    mute = not any(texts[i].strip() for i in customers) and _has_words(call)
     # [] still says "a transcript"; the kept turns hold their speakers.
     call.transcript, call.transcript_text, call.attendees = [], None, []
     call._turns = SlimTurns((Turn(texts[i], found[labels[i]], labels[i], starts[i])
